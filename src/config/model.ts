@@ -1,0 +1,205 @@
+// The typed configuration model: the three custom resources as the engine sees them.
+// The CRD YAML files in crds/ are the schema's single source of truth; these types mirror them.
+// Field names here are a contract with users' git repositories: add fields, never rename.
+
+export const API_GROUP = "idsync.dev";
+export const API_VERSION = "idsync.dev/v1alpha1";
+
+export type Kind = "ManagementAgent" | "SyncRule" | "RetentionPolicy";
+
+/** Where a resource was read from, so every error can point at the file and line. */
+export interface SourceLocation {
+  file: string;
+  /** 1-based line of the document's first line in the file. */
+  line: number;
+  /** 0-based index of the document in a multi-document file. */
+  document: number;
+}
+
+export interface ObjectMeta {
+  name: string;
+  namespace?: string;
+  generation?: number;
+  uid?: string;
+  resourceVersion?: string;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+  deletionTimestamp?: string;
+  finalizers?: string[];
+}
+
+export interface Resource<K extends Kind, S> {
+  apiVersion: typeof API_VERSION;
+  kind: K;
+  metadata: ObjectMeta;
+  spec: S;
+  /** Set by the file loader; absent for resources read from the Kubernetes API. */
+  source?: SourceLocation;
+}
+
+// ---------------------------------------------------------------- ManagementAgent
+
+export type AttributeType = "string" | "integer" | "boolean" | "reference" | "binary" | "datetime";
+
+export interface AttributeSpec {
+  name: string;
+  /** default "string" */
+  type?: AttributeType;
+  multiValued?: boolean;
+  /** For type reference: the object type (in the same MA) the value names by its anchor. */
+  referenceTo?: string;
+}
+
+export interface ObjectTypeSpec {
+  name: string;
+  /** Attribute names whose values, joined, identify the object in its system. */
+  anchor: string[];
+  attributes: AttributeSpec[];
+  /** LDAP: object classes used to search and to add. */
+  objectClasses?: string[];
+  /** LDAP: an extra search filter ANDed to the objectClass filter. */
+  searchFilter?: string;
+}
+
+export interface CsvConnectorSettings {
+  /** Relative paths are relative to the YAML file that declared the MA. */
+  path: string;
+  delimiter?: string;
+  /** Separator inside a cell for multi-valued attributes; default ";". */
+  multiValueSeparator?: string;
+  /** The object type the rows are; default: the MA's first object type. */
+  objectType?: string;
+}
+
+export interface SecretKeyRef {
+  name: string;
+  key: string;
+}
+
+export interface LdapConnectorSettings {
+  url: string;
+  bindDN?: string;
+  passwordSecretRef?: SecretKeyRef;
+  baseDN: string;
+  startTLS?: boolean;
+  tls?: { caFile?: string; insecureSkipVerify?: boolean };
+  pageSize?: number;
+  timeoutSeconds?: number;
+}
+
+export interface PostgresConnectorSettings {
+  connectionSecretRef: SecretKeyRef;
+  table: string;
+}
+
+export interface ConnectorSpec {
+  type: "csv" | "ldap" | "postgres";
+  csv?: CsvConnectorSettings;
+  ldap?: LdapConnectorSettings;
+  postgres?: PostgresConnectorSettings;
+}
+
+export interface DeletionThreshold {
+  maxDeletes?: number;
+  maxPercent?: number;
+}
+
+export type RunProfile = "full-import" | "delta-import" | "full-sync" | "delta-sync" | "export";
+
+export interface ScheduleEntry {
+  profile: RunProfile | "cycle";
+  every?: string;
+  cron?: string;
+}
+
+export interface ManagementAgentSpec {
+  connector: ConnectorSpec;
+  objectTypes: ObjectTypeSpec[];
+  filter?: string;
+  deletionThreshold?: DeletionThreshold;
+  stagingMode?: boolean;
+  schedule?: ScheduleEntry[];
+}
+
+// ---------------------------------------------------------------- SyncRule
+
+export interface AttributeFlow {
+  target: string;
+  expression: string;
+  /** Outbound: flow only when the target object is created (provisioned). */
+  initialOnly?: boolean;
+}
+
+export interface JoinCriterion {
+  /** The metaverse attribute to match. */
+  metaverse: string;
+  /** Inbound: evaluated over `source`; the value the metaverse attribute must equal. */
+  expression: string;
+}
+
+export type DeprovisionAction = "delete" | "disconnect" | "disable";
+
+export interface SyncRuleSpec {
+  direction: "inbound" | "outbound";
+  managementAgent: string;
+  /** Inbound: the connector-space object type the rule reads. */
+  sourceObjectType?: string;
+  /** Outbound: the connector-space object type the rule writes. */
+  targetObjectType?: string;
+  metaverseObjectType: string;
+  /** Lower wins. Inbound: ranks attribute flows; outbound: orders rules of one MA. */
+  precedence: number;
+  /** CEL over `source` (inbound) or `mv` (outbound); absent means every object. */
+  scope?: string;
+  /** Inbound: criteria tried in order; the first that finds exactly one candidate joins. */
+  join?: JoinCriterion[];
+  projection?: boolean;
+  provision?: boolean;
+  /** Outbound: CEL over `mv` giving the target object's distinguished name. */
+  dn?: string;
+  deprovision?: DeprovisionAction;
+  /** Outbound, deprovision: disable — the values flowed to the target when the object leaves scope. */
+  deprovisionFlows?: AttributeFlow[];
+  attributeFlows?: AttributeFlow[];
+}
+
+// ---------------------------------------------------------------- RetentionPolicy
+
+export interface RetentionPolicySpec {
+  metaverseObjectType: string;
+  deleteWhen?: {
+    /** Delete the MV object when it is disconnected from any of these MAs. */
+    disconnectedFrom?: string[];
+    /** Delete the MV object when its last connector is gone (default true when deleteWhen is absent). */
+    lastConnectorRemoved?: boolean;
+  };
+  /** Duration like 30d, 12h; deleted objects' data is kept this long, then purged. */
+  gracePeriod?: string;
+  runHistory?: { keep?: string };
+  personalData?: { attributes?: string[] };
+}
+
+export type ManagementAgent = Resource<"ManagementAgent", ManagementAgentSpec>;
+export type SyncRule = Resource<"SyncRule", SyncRuleSpec>;
+export type RetentionPolicy = Resource<"RetentionPolicy", RetentionPolicySpec>;
+export type AnyResource = ManagementAgent | SyncRule | RetentionPolicy;
+
+/** A validated, complete configuration: what the engine runs on. */
+export interface ConfigSet {
+  managementAgents: ManagementAgent[];
+  syncRules: SyncRule[];
+  retentionPolicies: RetentionPolicy[];
+}
+
+/** One problem found in configuration; every field that is known is filled in. */
+export interface ConfigError {
+  file?: string;
+  line?: number;
+  column?: number;
+  document?: number;
+  kind?: string;
+  name?: string;
+  /** JSON-pointer-like field path, e.g. spec.attributeFlows[1].expression */
+  path?: string;
+  message: string;
+}
