@@ -83,6 +83,11 @@ export interface ConnectorContext {
 export interface Connector {
   /** How reference attributes are written to this system: the referenced object's anchor or DN. */
   readonly referenceBy: "anchor" | "dn";
+  /**
+   * How many operations the connector wants per export call. A file connector that rewrites the
+   * whole file per call wants them all at once (Infinity); a directory wants modest batches.
+   */
+  readonly exportBatchSize?: number;
   /** Streams every object of every declared object type. */
   fullImport(): AsyncIterable<ImportBatch<ImportedObject>>;
   /** Changes since the watermark (undefined: first run). */

@@ -90,7 +90,7 @@ export function compileExpression(text: string, scope: ExpressionScope): Compile
   const reads = new Set<string>();
   const unknownVars = new Set<string>();
   walk(parsed.expr, (node) => {
-    const k = node.exprKind;
+    const k = node.exprKind as { case: string | undefined; value: any };
     if (k.case === "selectExpr") {
       const operand = k.value.operand?.exprKind;
       if (operand?.case === "identExpr" && operand.value.name === scope.variable) reads.add(k.value.field);

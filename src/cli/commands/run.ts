@@ -1,0 +1,115 @@
+// `idsync run MA PROFILE` and `idsync cycle`: the engine's work, summarized per MA.
+import type { CycleResult, RunResult } from "../../engine/index.ts";
+import type { RunProfile } from "../../config/model.ts";
+import { loadValidConfig, openEngineFor, UsageError, type GlobalOptions } from "../context.ts";
+import { table, type Output } from "../output.ts";
+
+const PROFILES: RunProfile[] = ["full-import", "delta-import", "full-sync", "delta-sync", "export"];
+
+export interface RunCommandOptions {
+  file?: string;
+  allowDeletes?: boolean;
+  full?: boolean;
+}
+
+/** 0 ok, 2 a run finished with object errors or a blocked threshold (or failed: 1). */
+export function exitCodeFor(statuses: string[]): number {
+  if (statuses.includes("failed")) return 1;
+  if (statuses.includes("completed-with-errors") || statuses.includes("stopped-deletion-threshold")) return 2;
+  return 0;
+}
+
+export async function runCommand(g: GlobalOptions, out: Output, ma: string, profile: string, opts: RunCommandOptions): Promise<number> {
+  if (!PROFILES.includes(profile as RunProfile)) throw new UsageError(`unknown run profile '${profile}' (one of: ${PROFILES.join(", ")})`);
+  if (opts.allowDeletes && profile !== "export") throw new UsageError("--allow-deletes applies to the export profile only");
+  const engine = await openEngineFor(g);
+  try {
+    if (opts.file) await engine.apply(await loadValidConfig(opts.file));
+    const result = await engine.run(ma, profile as RunProfile, { allowDeletes: opts.allowDeletes, onProgress: out.progress });
+    out.endProgress();
+    if (out.format === "json") out.json(result);
+    else printRuns(out, [result]);
+    return exitCodeFor([result.status]);
+  } finally {
+    await engine.close();
+  }
+}
+
+export async function cycleCommand(g: GlobalOptions, out: Output, opts: RunCommandOptions): Promise<number> {
+  const engine = await openEngineFor(g);
+  try {
+    if (opts.file) {
+      const applied = await engine.apply(await loadValidConfig(opts.file));
+      if (out.format === "text" && applied.changed.length > 0) {
+        out.line(`Applied ${applied.changed.length} configuration change(s): ${applied.changed.map((c) => `${c.kind}/${c.name} ${c.change}`).join(", ")}`);
+      }
+    }
+    const result = await engine.cycle({ allowDeletes: opts.allowDeletes, full: opts.full, onProgress: out.progress });
+    out.endProgress();
+    if (out.format === "json") out.json(result);
+    else printCycle(out, result);
+    return exitCodeFor(result.runs.map((r) => r.status));
+  } finally {
+    await engine.close();
+  }
+}
+
+function summarize(runs: RunResult[]) {
+  const byMa = new Map<string, { imported: string; synced: string; exported: string; errors: number; notes: string[] }>();
+  const sum = new Map<string, Record<string, number>>();
+  for (const r of runs) {
+    const key = r.ma;
+    const s = sum.get(key) ?? {};
+    const kind = r.profile.endsWith("import") ? "i" : r.profile.endsWith("sync") ? "s" : "e";
+    for (const [k, v] of Object.entries(r.counts)) s[`${kind}.${k}`] = (s[`${kind}.${k}`] ?? 0) + v;
+    s.errors = (s.errors ?? 0) + r.counts.errors;
+    sum.set(key, s);
+    const entry = byMa.get(key) ?? { imported: "", synced: "", exported: "", errors: 0, notes: [] };
+    if (r.message && r.status !== "success") entry.notes.push(`${r.profile}: ${r.message}`);
+    byMa.set(key, entry);
+  }
+  for (const [ma, s] of sum) {
+    const e = byMa.get(ma)!;
+    const n = (k: string) => s[k] ?? 0;
+    e.imported = `+${n("i.adds")} ~${n("i.updates")} -${n("i.deletes")}`;
+    e.synced = [
+      n("s.projections") && `${n("s.projections")} projected`,
+      n("s.joins") && `${n("s.joins")} joined`,
+      n("s.updates") && `${n("s.updates")} updated`,
+      n("s.provisions") && `${n("s.provisions")} provisioned`,
+      n("s.deprovisions") && `${n("s.deprovisions")} deprovisioned`,
+      n("s.disconnects") && `${n("s.disconnects")} disconnected`,
+      n("s.filtered") && `${n("s.filtered")} filtered`,
+      n("s.deletes") && `${n("s.deletes")} MV deleted`,
+    ]
+      .filter(Boolean)
+      .join(", ") || "-";
+    e.exported = `+${n("e.adds")} ~${n("e.updates")} >${n("e.renames")} -${n("e.deletes")}`;
+    e.errors = s.errors ?? 0;
+  }
+  return byMa;
+}
+
+function printRuns(out: Output, runs: RunResult[]): void {
+  const byMa = summarize(runs);
+  out.line(
+    table(
+      ["MA", "imported (+add ~upd -del)", "synced", "exported (+add ~upd >ren -del)", "errors"],
+      [...byMa].map(([ma, e]) => [ma, e.imported, e.synced, e.exported, e.errors]),
+    ),
+  );
+  for (const [, e] of byMa) for (const note of e.notes) out.line(`  ! ${note}`);
+  const errors = runs.flatMap((r) => r.errors);
+  if (errors.length > 0) {
+    out.line();
+    out.line(`Object errors (${errors.length}${errors.length >= 200 ? "+" : ""}; all are in \`idsync history\`):`);
+    for (const e of errors.slice(0, 20)) out.line(`  ${e.ma}${e.anchor ? `/${e.anchor}` : ""}: ${e.code}: ${e.message}`);
+    if (errors.length > 20) out.line(`  … and ${errors.length - 20} more`);
+  }
+}
+
+function printCycle(out: Output, result: CycleResult): void {
+  out.line(`Cycle finished in ${result.passes} pass(es): ${result.status}`);
+  printRuns(out, result.runs);
+  if (!result.changed) out.line("No changes: everything is in sync.");
+}

@@ -1,0 +1,109 @@
+// The idsync command line: thin commands over config, engine and store.
+// Exit codes (a contract): 0 ok, 1 error, 2 a run finished with object errors or a blocked threshold.
+import { Command, CommanderError, Option } from "commander";
+import { applyCommand, validateCommand } from "./commands/config.ts";
+import { historyCommand, searchCommand, showCommand } from "./commands/inspect.ts";
+import { cycleCommand, runCommand } from "./commands/run.ts";
+import { UsageError, type GlobalOptions } from "./context.ts";
+import { createOutput, type Output } from "./output.ts";
+
+export async function main(argv: string[]): Promise<number> {
+  let code = 0;
+  let out: Output = createOutput("text");
+  const program = new Command("idsync")
+    .description("Identity synchronization: connector spaces, a metaverse, sync rules declared as Kubernetes resources")
+    .option("--database <url>", "PostgreSQL URL (or IDSYNC_DATABASE_URL); default: the embedded database under --data-dir")
+    .option("--data-dir <dir>", "directory of the embedded database", ".idsync")
+    .option("--secrets-dir <dir>", "directory of secrets as <name>/<key> files (local mode)")
+    .addOption(new Option("-o, --output <format>", "output format").choices(["text", "json"]).default("text"))
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+
+  const globals = (): GlobalOptions => {
+    const o = program.opts();
+    return { database: o.database, dataDir: o.dataDir, output: o.output, secretsDir: o.secretsDir };
+  };
+  const action =
+    <A extends unknown[]>(fn: (g: GlobalOptions, out: Output, ...args: A) => Promise<number>) =>
+    async (...args: A) => {
+      const g = globals();
+      out = createOutput(g.output);
+      code = await fn(g, out, ...args);
+    };
+
+  program
+    .command("validate")
+    .description("check the CRs in a directory: schema, references, CEL; no database needed")
+    .requiredOption("-f, --file <dir>", "directory of YAML files")
+    .action(action((g, o, opts: { file: string }) => validateCommand(g, o, opts.file)));
+  program
+    .command("apply")
+    .description("validate a directory of CRs and make it the engine's configuration")
+    .requiredOption("-f, --file <dir>", "directory of YAML files")
+    .action(action((g, o, opts: { file: string }) => applyCommand(g, o, opts.file)));
+  program
+    .command("run")
+    .description("run one profile of one management agent: full-import, delta-import, full-sync, delta-sync, export")
+    .argument("<ma>", "management agent")
+    .argument("<profile>", "run profile")
+    .option("-f, --file <dir>", "apply this directory of CRs first")
+    .option("--allow-deletes", "release an export held by the deletion threshold, once")
+    .action(action((g, o, ma: string, profile: string, opts) => runCommand(g, o, ma, profile, opts)));
+  program
+    .command("cycle")
+    .description("import, sync and export across all MAs until nothing is pending")
+    .option("-f, --file <dir>", "apply this directory of CRs first")
+    .option("--full", "full import and full sync instead of deltas")
+    .option("--allow-deletes", "release exports held by the deletion threshold, once")
+    .action(action((g, o, opts) => cycleCommand(g, o, opts)));
+  program
+    .command("search")
+    .description("find objects in the metaverse (CEL over `mv`) or in a connector space (--ma, CEL over `object`)")
+    .option("--ma <ma>", "search this MA's connector space instead of the metaverse")
+    .option("--type <type>", "object type")
+    .option("--filter <cel>", "CEL condition, e.g. 'mv.department == \"Sales\"'")
+    .option("--limit <n>", "at most this many objects", "50")
+    .action(action((g, o, opts) => searchCommand(g, o, opts)));
+  program
+    .command("show")
+    .description("show an object with its connectors and lineage: a metaverse id, MA/ANCHOR, or an anchor")
+    .argument("<subject>", "metaverse id, ma/anchor or anchor")
+    .action(action((g, o, subject: string) => showCommand(g, o, subject)));
+  program
+    .command("history")
+    .description("run history; with a run id, that run's object errors")
+    .argument("[run]", "run id")
+    .option("--ma <ma>", "only this MA")
+    .option("--limit <n>", "how many runs", "20")
+    .action(action((g, o, run: string | undefined, opts) => historyCommand(g, o, run, opts)));
+  program
+    .command("operator")
+    .description("run the Kubernetes operator (the container entrypoint)")
+    .option("--kubeconfig <file>", "kubeconfig file (default: in-cluster, then ~/.kube/config)")
+    .option("-n, --namespace <ns>", "watch one namespace (default: all)")
+    .option("--metrics-port <port>", "port of /metrics, /healthz, /readyz", "8080")
+    .action(async (opts) => {
+      const g = globals();
+      const mod = (await import("../operator/index.ts")) as { runOperator: (o: Record<string, unknown>) => Promise<void> };
+      await mod.runOperator({
+        kubeconfig: opts.kubeconfig,
+        namespace: opts.namespace,
+        metricsPort: Number(opts.metricsPort),
+        database: g.database ?? process.env.IDSYNC_DATABASE_URL,
+        dataDir: g.dataDir,
+      });
+    });
+
+  try {
+    await program.parseAsync(argv, { from: "user" });
+    return code;
+  } catch (e) {
+    out.endProgress();
+    if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 1;
+    const message = e instanceof UsageError ? e.message : `error: ${(e as Error).message}`;
+    if (out.format === "json") out.json({ error: message });
+    else process.stderr.write(message + "\n");
+    if (!(e instanceof UsageError) && process.env.IDSYNC_DEBUG) process.stderr.write(String((e as Error).stack) + "\n");
+    return 1;
+  }
+}

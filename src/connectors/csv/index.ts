@@ -1,0 +1,137 @@
+// The CSV connector: one file holds the objects of one object type, one row each. Import streams
+// the file in batches; a delta import is a full snapshot unless the file is byte-for-byte unchanged;
+// export rewrites the whole file atomically, rows sorted by anchor.
+import { resolve } from "node:path";
+import type { ManagementAgent } from "../../config/model.ts";
+import type {
+  Connector,
+  ConnectorContext,
+  DeltaImport,
+  ExportOperation,
+  ExportResult,
+  ImportBatch,
+  ImportChange,
+  ImportedObject,
+  ImportProblem,
+} from "../types.ts";
+import { CsvFileReader, hashFile } from "./read.ts";
+import { ColumnMap } from "./schema.ts";
+import { applyExports, type CsvTarget } from "./write.ts";
+
+export { CsvFormatError } from "./read.ts";
+
+const BATCH = 1000;
+
+export function createCsvConnector(ma: ManagementAgent, ctx: ConnectorContext): Connector {
+  const target = settingsOf(ma, ctx);
+  // Exports are read-modify-write of one file: run them one after the other.
+  let exporting: Promise<unknown> = Promise.resolve();
+
+  return {
+    referenceBy: "anchor",
+    // Every export call rewrites the whole file: one call for the whole run keeps it linear.
+    exportBatchSize: Number.POSITIVE_INFINITY,
+    fullImport: () => importBatches(target, new CsvFileReader(target.file, target.delimiter, ctx.signal)),
+    async deltaImport(watermark: string | undefined): Promise<DeltaImport> {
+      const now = await hashFile(target.file);
+      if (watermark !== undefined && sha256Of(watermark) === now.sha256) {
+        // Unchanged content. Not an empty snapshot: that would mean "every object was deleted".
+        return { mode: "changes", batches: noBatches(), watermark: async () => formatWatermark(now.sha256, now.mtime) };
+      }
+      const reader = new CsvFileReader(target.file, target.delimiter, ctx.signal);
+      return {
+        mode: "snapshot",
+        batches: upserts(importBatches(target, reader)),
+        // The hash of the bytes actually imported, not of what the file holds by now.
+        watermark: async () => {
+          const sha = reader.digest();
+          return sha === undefined ? undefined : formatWatermark(sha, reader.mtime);
+        },
+      };
+    },
+    export(operations: ExportOperation[]): Promise<ExportResult[]> {
+      const run = exporting.then(() => applyExports(target, operations));
+      exporting = run.catch(() => undefined);
+      return run;
+    },
+    async close(): Promise<void> {
+      await exporting;
+    },
+  };
+}
+
+function settingsOf(ma: ManagementAgent, ctx: ConnectorContext): CsvTarget {
+  const where = `ManagementAgent ${ma.metadata.name}: spec.connector.csv`;
+  const csv = ma.spec.connector.csv;
+  if (!csv || typeof csv.path !== "string" || csv.path === "") throw new Error(`${where}.path is required`);
+  const delimiter = csv.delimiter ?? ",";
+  if (delimiter === "" || /["\r\n]/.test(delimiter)) throw new Error(`${where}.delimiter must be non-empty and hold no quote or line break`);
+  const separator = csv.multiValueSeparator ?? ";";
+  if (separator === "" || /[\r\n]/.test(separator)) throw new Error(`${where}.multiValueSeparator must be non-empty and hold no line break`);
+  const types = ma.spec.objectTypes ?? [];
+  const type = csv.objectType === undefined ? types[0] : types.find((t) => t.name === csv.objectType);
+  if (!type) {
+    throw new Error(csv.objectType === undefined ? `ManagementAgent ${ma.metadata.name}: no object type declared` : `${where}.objectType: no object type '${csv.objectType}'`);
+  }
+  if (type.anchor.length === 0) throw new Error(`ManagementAgent ${ma.metadata.name}: object type '${type.name}' declares no anchor`);
+  return { file: resolve(ctx.baseDir, csv.path), delimiter, separator, type };
+}
+
+/** Every well-formed row as an object, in batches of about BATCH; rejected rows as problems. */
+async function* importBatches(target: CsvTarget, reader: CsvFileReader): AsyncGenerator<ImportBatch<ImportedObject>> {
+  let map: ColumnMap | undefined;
+  const lineOf = new Map<string, number>();
+  let items: ImportedObject[] = [];
+  let problems: ImportProblem[] = [];
+  const reject = (p: ImportProblem) => problems.push({ ...p, message: `${p.message} (${target.file})` });
+  for await (const chunk of reader.chunks()) {
+    map ??= new ColumnMap(target, reader.head!.columns, reader.head!.line);
+    for (const rec of chunk) {
+      if ("code" in rec) {
+        // The anchor, where readable, lets the engine tell which object the broken row was about.
+        const anchor = rec.cells ? map.anchorOfCells(rec.cells) : undefined;
+        reject({ location: `line ${rec.line}`, anchor, code: rec.code, message: rec.message });
+        continue;
+      }
+      const d = map.decode(rec);
+      if ("problem" in d) {
+        reject(d.problem);
+        continue;
+      }
+      const before = lineOf.get(d.object.anchor);
+      if (before !== undefined) {
+        // The first row wins: deterministic, and the later one is the likelier copy-paste.
+        reject({ location: `line ${rec.line}`, anchor: d.object.anchor, code: "duplicate-anchor", message: `anchor '${d.object.anchor}' already on line ${before}` });
+        continue;
+      }
+      lineOf.set(d.object.anchor, rec.line);
+      items.push(d.object);
+      if (items.length >= BATCH) {
+        yield problems.length > 0 ? { items, problems } : { items };
+        items = [];
+        problems = [];
+      }
+    }
+  }
+  // A header-only file still has its header checked (a missing anchor column is a configuration error).
+  if (!map && reader.head) new ColumnMap(target, reader.head.columns, reader.head.line);
+  if (items.length > 0 || problems.length > 0) yield problems.length > 0 ? { items, problems } : { items };
+}
+
+async function* upserts(batches: AsyncIterable<ImportBatch<ImportedObject>>): AsyncGenerator<ImportBatch<ImportChange>> {
+  for await (const b of batches) {
+    const items = b.items.map((object): ImportChange => ({ kind: "upsert", object }));
+    yield b.problems ? { items, problems: b.problems } : { items };
+  }
+}
+
+async function* noBatches(): AsyncGenerator<ImportBatch<ImportChange>> {}
+
+/** "sha256:<hex> mtime:<ISO>": the hash decides, the mtime is for people reading the status. */
+function formatWatermark(sha256: string, mtime: Date | undefined): string {
+  return `sha256:${sha256}` + (mtime ? ` mtime:${mtime.toISOString()}` : "");
+}
+
+function sha256Of(watermark: string): string | undefined {
+  return /(?:^|\s)sha256:([0-9a-f]{64})(?:\s|$)/.exec(watermark)?.[1];
+}

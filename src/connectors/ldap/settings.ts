@@ -1,0 +1,116 @@
+// The LDAP connector's settings, resolved and checked once when the connector is created, so a
+// mistake names the MA and the field before any network traffic.
+import { FilterParser } from "ldapts";
+import type { AttributeSpec, LdapConnectorSettings, ManagementAgent, ObjectTypeSpec, SecretKeyRef } from "../../config/model.ts";
+import { escapeFilterValue } from "../../expr/dn.ts";
+import { parseDN } from "./dn.ts";
+
+/** Fields this connector reads beyond model.ts's LdapConnectorSettings. */
+export interface LdapConnectorSettingsExtra {
+  /**
+   * The suffix of OpenLDAP's accesslog database (e.g. "cn=accesslog"). When set, a delta import
+   * reads deletions from it; when not, deletions are only seen by the next full import.
+   */
+  accesslogBase?: string;
+}
+
+export interface LdapSettings {
+  ma: string;
+  url: string;
+  startTLS: boolean;
+  bindDN?: string;
+  passwordSecretRef?: SecretKeyRef;
+  baseDN: string;
+  caFile?: string;
+  insecureSkipVerify: boolean;
+  pageSize: number;
+  timeoutMs: number;
+  accesslogBase?: string;
+}
+
+/** One declared object type, ready to search and write. */
+export interface LdapTypePlan {
+  spec: ObjectTypeSpec;
+  name: string;
+  objectClasses: string[];
+  /** The complete search filter: objectClasses ANDed with the type's searchFilter. */
+  filter: string;
+  /** The anchor is the server-assigned entryUUID (the default). */
+  entryUUIDAnchor: boolean;
+  /** Declared attributes, plus anchor attributes that were not declared (as single strings). */
+  attributes: AttributeSpec[];
+}
+
+const DEFAULT_PAGE_SIZE = 500;
+// Writes of 10k-value member lists take seconds on a busy server; two minutes leaves room.
+const DEFAULT_TIMEOUT_SECONDS = 120;
+
+function configError(ma: string, field: string, message: string): Error {
+  return new Error(`ManagementAgent ${ma}: spec.connector.ldap${field ? "." + field : ""}: ${message}`);
+}
+
+export function resolveSettings(ma: ManagementAgent): { settings: LdapSettings; types: LdapTypePlan[] } {
+  const name = ma.metadata.name;
+  const raw = ma.spec.connector.ldap as (LdapConnectorSettings & LdapConnectorSettingsExtra) | undefined;
+  if (!raw) throw configError(name, "", "missing (spec.connector.type is ldap)");
+  if (typeof raw.url !== "string" || !/^ldaps?:\/\/[^/]+\/?$/i.test(raw.url)) {
+    throw configError(name, "url", `must be ldap://host[:port] or ldaps://host[:port], got ${JSON.stringify(raw.url)}`);
+  }
+  if (raw.startTLS && /^ldaps:/i.test(raw.url)) throw configError(name, "startTLS", "cannot be used with an ldaps:// url");
+  const checkDN = (field: string, dn: string | undefined) => {
+    if (dn === undefined) return;
+    try {
+      parseDN(dn);
+    } catch (err) {
+      throw configError(name, field, (err as Error).message);
+    }
+  };
+  if (typeof raw.baseDN !== "string" || raw.baseDN.trim() === "") throw configError(name, "baseDN", "is required");
+  checkDN("baseDN", raw.baseDN);
+  checkDN("bindDN", raw.bindDN);
+  checkDN("accesslogBase", raw.accesslogBase);
+  if (raw.bindDN && !raw.passwordSecretRef) throw configError(name, "passwordSecretRef", "is required with bindDN");
+  const pageSize = raw.pageSize ?? DEFAULT_PAGE_SIZE;
+  if (!Number.isInteger(pageSize) || pageSize < 1) throw configError(name, "pageSize", "must be a positive integer");
+  const timeout = raw.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS;
+  if (!(timeout > 0)) throw configError(name, "timeoutSeconds", "must be positive");
+  const settings: LdapSettings = {
+    ma: name,
+    url: raw.url.replace(/\/$/, ""),
+    startTLS: raw.startTLS === true,
+    bindDN: raw.bindDN,
+    passwordSecretRef: raw.passwordSecretRef,
+    baseDN: raw.baseDN,
+    caFile: raw.tls?.caFile,
+    insecureSkipVerify: raw.tls?.insecureSkipVerify === true,
+    pageSize,
+    timeoutMs: Math.round(timeout * 1000),
+    accesslogBase: raw.accesslogBase,
+  };
+  const types = ma.spec.objectTypes.map((t, i) => planType(name, t, i));
+  return { settings, types };
+}
+
+function planType(ma: string, spec: ObjectTypeSpec, index: number): LdapTypePlan {
+  const where = `spec.objectTypes[${index}] (${spec.name})`;
+  const objectClasses = spec.objectClasses ?? [];
+  const parts = objectClasses.map((oc) => `(objectClass=${escapeFilterValue(oc)})`);
+  if (spec.searchFilter && spec.searchFilter.trim() !== "") {
+    const f = spec.searchFilter.trim();
+    const wrapped = f.startsWith("(") ? f : `(${f})`;
+    try {
+      FilterParser.parseString(wrapped);
+    } catch (err) {
+      throw new Error(`ManagementAgent ${ma}: ${where}.searchFilter: not a valid LDAP filter: ${(err as Error).message}`);
+    }
+    parts.push(wrapped);
+  }
+  const filter = parts.length === 0 ? "(objectClass=*)" : parts.length === 1 ? parts[0] : `(&${parts.join("")})`;
+  const entryUUIDAnchor = spec.anchor.length === 0 || (spec.anchor.length === 1 && spec.anchor[0].toLowerCase() === "entryuuid");
+  const attributes = [...spec.attributes];
+  const declared = new Set(attributes.map((a) => a.name.toLowerCase()));
+  if (!entryUUIDAnchor) {
+    for (const a of spec.anchor) if (!declared.has(a.toLowerCase())) attributes.push({ name: a });
+  }
+  return { spec, name: spec.name, objectClasses, filter, entryUUIDAnchor, attributes };
+}

@@ -1,0 +1,19 @@
+import type { Database } from "../store/db.ts";
+import type { CompiledConfig } from "./rules.ts";
+import type { RunOptions } from "./types.ts";
+
+/** What every run step needs: the database, the compiled configuration and a clock. */
+export interface EngineContext {
+  db: Database;
+  config: CompiledConfig;
+  now: () => Date;
+  /** Objects per batch (and per transaction). */
+  batchSize: number;
+  options: RunOptions;
+}
+
+export function chunks<T>(items: T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}

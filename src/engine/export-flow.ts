@@ -1,0 +1,128 @@
+// Outbound rule evaluation, pure: which rules hold an MV object in scope, the values and DN they
+// compute for the target object, and the difference from what the target holds (or will hold once
+// an unconfirmed export lands). Reference values come out as metaverse ids and are mapped to the
+// referenced object's anchor or DN in the target MA by the caller.
+import type { AttrValue, Attributes } from "../expr/index.ts";
+import { normalizeDN } from "../expr/dn.ts";
+import { ObjectRuleError } from "./inbound.ts";
+import type { CompiledOutboundFlow, CompiledOutboundRule } from "./rules.ts";
+import { normalizeValue, valueList, valuesEqual } from "./values.ts";
+
+export interface OutboundGroup {
+  ma: string;
+  targetType: string;
+  /** Precedence order: for an attribute flowed by several rules in scope, the first one wins. */
+  rules: CompiledOutboundRule[];
+  referenceBy: "anchor" | "dn";
+}
+
+export function groupOutboundRules(rules: CompiledOutboundRule[], referenceBy: (ma: string) => "anchor" | "dn"): OutboundGroup[] {
+  const groups = new Map<string, OutboundGroup>();
+  for (const r of rules) {
+    const key = `${r.ma}\u0000${r.targetType}`;
+    let g = groups.get(key);
+    if (!g) groups.set(key, (g = { ma: r.ma, targetType: r.targetType, rules: [], referenceBy: referenceBy(r.ma) }));
+    g.rules.push(r);
+  }
+  for (const g of groups.values()) g.rules.sort((a, b) => a.precedence - b.precedence || a.name.localeCompare(b.name));
+  return [...groups.values()];
+}
+
+function guard<T>(what: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    throw new ObjectRuleError("expression-error", `${what}: ${(e as Error).message}`);
+  }
+}
+
+export function outboundRulesInScope(group: OutboundGroup, mvType: string, attrs: Attributes, deleted: boolean): CompiledOutboundRule[] {
+  if (deleted) return [];
+  return group.rules.filter((r) => r.mvType === mvType && (!r.scope || guard(`scope of ${r.name}`, () => r.scope!.test(attrs))));
+}
+
+export interface TargetValues {
+  values: Attributes;
+  /** attribute -> referenced metaverse ids, still to be mapped to anchors/DNs. */
+  refs: Map<string, { referenceTo: string; mvIds: number[] }>;
+  /** Attributes flowed on every sync (not initialOnly): the ones a diff may change. */
+  managed: Set<string>;
+  dn?: string;
+}
+
+export function computeTargetValues(
+  rules: CompiledOutboundRule[],
+  attrs: Attributes,
+  opts: { initial: boolean; flows?: (r: CompiledOutboundRule) => CompiledOutboundFlow[] },
+): TargetValues {
+  const values: Attributes = {};
+  const refs = new Map<string, { referenceTo: string; mvIds: number[] }>();
+  const managed = new Set<string>();
+  const seen = new Set<string>();
+  let dn: string | undefined;
+  for (const rule of rules) {
+    if (dn === undefined && rule.dn) {
+      const v = guard(`dn of ${rule.name}`, () => rule.dn!.evaluate(attrs));
+      if (v !== null) dn = String(v);
+    }
+    for (const flow of opts.flows ? opts.flows(rule) : rule.flows) {
+      if (seen.has(flow.target)) continue;
+      if (flow.initialOnly && !opts.initial) continue;
+      seen.add(flow.target);
+      if (!flow.initialOnly) managed.add(flow.target);
+      const v = normalizeValue(guard(`flow ${rule.name} → ${flow.target}`, () => flow.expr.evaluate(attrs)));
+      if (flow.referenceTo && v !== null) {
+        refs.set(flow.target, { referenceTo: flow.referenceTo, mvIds: valueList(v).map(Number).filter(Number.isFinite) });
+        values[flow.target] = null;
+      } else {
+        values[flow.target] = v;
+      }
+    }
+  }
+  return { values, refs, managed, dn };
+}
+
+/** Replaces reference mv ids with the referenced objects' anchors/DNs; returns the ids not yet there. */
+export function resolveOutboundReferences(
+  t: TargetValues,
+  lookup: (referenceTo: string, mvId: number) => string | undefined,
+): number[] {
+  const missing: number[] = [];
+  for (const [attr, ref] of t.refs) {
+    const out: string[] = [];
+    for (const id of ref.mvIds) {
+      const v = lookup(ref.referenceTo, id);
+      if (v === undefined) missing.push(id);
+      else out.push(v);
+    }
+    t.values[attr] = out.length === 0 ? null : ref.mvIds.length > 1 || out.length > 1 ? out.sort() : out[0];
+  }
+  return missing;
+}
+
+export interface TargetDiff {
+  changes: Attributes;
+  newDn?: string;
+}
+
+/** What must change in the target: managed attributes whose value differs from the expected state. */
+export function diffTarget(t: TargetValues, expected: Attributes, currentDn: string | null): TargetDiff {
+  const changes: Attributes = {};
+  for (const attr of t.managed) {
+    const want: AttrValue = t.values[attr] ?? null;
+    if (!valuesEqual(want, expected[attr])) changes[attr] = want;
+  }
+  const newDn = t.dn && currentDn && normalizeDN(t.dn) !== normalizeDN(currentDn) ? t.dn : undefined;
+  return { changes, newDn };
+}
+
+export function isEmptyDiff(d: TargetDiff): boolean {
+  return Object.keys(d.changes).length === 0 && !d.newDn;
+}
+
+/** Values without nulls, for an add. */
+export function addPayload(values: Attributes): Attributes {
+  const out: Attributes = {};
+  for (const k of Object.keys(values).sort()) if (normalizeValue(values[k]) !== null) out[k] = values[k];
+  return out;
+}

@@ -1,0 +1,156 @@
+// Export: apply an MA's pending exports through its connector, in batches (adds, then updates, then
+// deletes). A success becomes an unconfirmed export until the next import confirms it; a failure
+// stays pending with its error. The deletion threshold is checked before the first delete is sent.
+import type { Connector, ExportOperation, ExportResult, ValueChange } from "../connectors/types.ts";
+import { normalizeDN } from "../expr/dn.ts";
+import type { Attributes } from "../expr/index.ts";
+import { chunks, type EngineContext } from "./context.ts";
+import type { RunRecorder } from "./run.ts";
+
+interface ExportRow {
+  cs_id: number;
+  op: "add" | "update" | "delete";
+  new_dn: string | null;
+  changes: Attributes;
+  object_type: string;
+  anchor: string | null;
+  dn: string | null;
+  attrs: Attributes;
+}
+
+export interface ThresholdCheck {
+  deletes: number;
+  total: number;
+  exceeded: boolean;
+  reason?: string;
+}
+
+export async function checkDeletionThreshold(ctx: EngineContext, maName: string): Promise<ThresholdCheck> {
+  const ma = ctx.config.mas.get(maName)!;
+  const r = await ctx.db.query<{ deletes: number; total: number }>(
+    `select (select count(*) from pending_export where ma = $1 and op = 'delete' and state <> 'unconfirmed') as deletes,
+            (select count(*) from cs_object where ma = $1 and not deleted and imported_at is not null) as total`,
+    [maName],
+  );
+  const { deletes, total } = r.rows[0];
+  const { maxDeletes, maxPercent } = ma.threshold;
+  let reason: string | undefined;
+  if (maxDeletes !== undefined && deletes > maxDeletes) reason = `${deletes} deletes exceed maxDeletes ${maxDeletes}`;
+  else if (maxPercent !== undefined && total > 0 && (deletes * 100) / total > maxPercent) {
+    reason = `${deletes} deletes of ${total} objects (${((deletes * 100) / total).toFixed(1)}%) exceed maxPercent ${maxPercent}`;
+  }
+  return { deletes, total, exceeded: reason !== undefined, reason };
+}
+
+export async function runExport(ctx: EngineContext, maName: string, connector: Connector, run: RunRecorder): Promise<void> {
+  const ma = ctx.config.mas.get(maName)!;
+  if (ma.stagingMode) {
+    const n = (await ctx.db.query<{ n: number }>(`select count(*) as n from pending_export where ma = $1 and state <> 'unconfirmed'`, [maName])).rows[0].n;
+    run.status = "staging";
+    run.message = `staging mode: ${n} pending export(s) held, nothing sent`;
+    return;
+  }
+  const threshold = await checkDeletionThreshold(ctx, maName);
+  const holdDeletes = threshold.exceeded && !ctx.options.allowDeletes;
+  if (holdDeletes) {
+    run.blockedDeletes = threshold.deletes;
+    run.status = "stopped-deletion-threshold";
+    run.message = `deletion threshold: ${threshold.reason}; no delete was sent. Review the pending deletes, then release them once with --allow-deletes`;
+  }
+  const ids = (
+    await ctx.db.query<{ cs_id: number }>(
+      `select cs_id from pending_export where ma = $1 and state <> 'unconfirmed' ${holdDeletes ? "and op <> 'delete'" : ""}
+        order by case op when 'add' then 0 when 'update' then 1 else 2 end, cs_id`,
+      [maName],
+    )
+  ).rows.map((r) => r.cs_id);
+  let done = 0;
+  const batchSize = Math.max(1, Math.min(connector.exportBatchSize ?? ctx.batchSize, 1_000_000));
+  for (const batch of chunks(ids, batchSize)) {
+    const rows = (
+      await ctx.db.query<ExportRow>(
+        `select p.cs_id, p.op, p.new_dn, p.changes, c.object_type, c.anchor, c.dn, c.attrs
+           from pending_export p join cs_object c on c.id = p.cs_id
+          where p.cs_id = any($1::bigint[]) and p.state <> 'unconfirmed'
+          order by case p.op when 'add' then 0 when 'update' then 1 else 2 end, p.cs_id`,
+        [batch],
+      )
+    ).rows;
+    const ops = rows.map(toOperation);
+    let results: ExportResult[];
+    let unavailable: Error | undefined;
+    try {
+      results = await connector.export(ops);
+    } catch (e) {
+      // The system is unreachable: record what did complete; the rest stays pending for the next run.
+      unavailable = e as Error;
+      results = ((e as { partialResults?: ExportResult[] }).partialResults ?? []) as ExportResult[];
+    }
+    await record(ctx, rows, results, run);
+    await run.flushErrors();
+    done += rows.length;
+    ctx.options.onProgress?.(done, ids.length, `export ${maName}`);
+    if (unavailable) {
+      run.status = "failed";
+      run.message = `${maName} is unavailable: ${unavailable.message}; ${ids.length - done + (rows.length - results.length)} export(s) stay pending`;
+      return;
+    }
+  }
+}
+
+function toOperation(r: ExportRow): ExportOperation {
+  const base = { id: String(r.cs_id), objectType: r.object_type, anchor: r.anchor ?? undefined, dn: r.dn ?? undefined };
+  if (r.op === "add") return { op: "add", ...base, attrs: r.changes };
+  if (r.op === "delete") return { op: "delete", ...base };
+  const changes: Record<string, ValueChange> = {};
+  for (const [attr, value] of Object.entries(r.changes)) {
+    changes[attr] = r.attrs[attr] !== undefined ? { replace: value, previous: r.attrs[attr] } : { replace: value };
+  }
+  return { op: "update", ...base, newDn: r.new_dn ?? undefined, changes };
+}
+
+async function record(ctx: EngineContext, rows: ExportRow[], results: ExportResult[], run: RunRecorder): Promise<void> {
+  const byId = new Map(rows.map((r) => [String(r.cs_id), r]));
+  const ok: Array<{ id: number; anchor: string | null; dn: string | null; dn_norm: string | null }> = [];
+  const failed: Array<{ id: number; error: string }> = [];
+  for (const res of results) {
+    const row = byId.get(res.id);
+    if (!row) continue;
+    if (res.ok) {
+      const dn = res.dn ?? row.new_dn ?? row.dn;
+      ok.push({ id: row.cs_id, anchor: res.anchor ?? row.anchor, dn, dn_norm: dn ? normalizeDN(dn) : null });
+      run.counts.exported++;
+      if (row.op === "add") run.counts.adds++;
+      else if (row.op === "delete") run.counts.deletes++;
+      else {
+        if (row.new_dn) run.counts.renames++;
+        if (Object.keys(row.changes).length > 0) run.counts.updates++;
+      }
+    } else {
+      failed.push({ id: row.cs_id, error: JSON.stringify({ code: res.code, message: res.message, retryable: res.retryable }) });
+      run.error({ csId: String(row.cs_id), anchor: row.anchor ?? undefined, dn: row.dn ?? undefined, code: res.code, message: res.message });
+    }
+  }
+  await ctx.db.transaction(async (tx) => {
+    if (ok.length > 0) {
+      const json = JSON.stringify(ok);
+      await tx.query(
+        `update pending_export p set state = 'unconfirmed', exported_at = now(), updated_at = now(), error = null, attempts = p.attempts + 1
+           from jsonb_to_recordset($1::jsonb) as v(id bigint) where p.cs_id = v.id`,
+        [json],
+      );
+      await tx.query(
+        `update cs_object c set anchor = coalesce(v.anchor, c.anchor), dn = v.dn, dn_norm = v.dn_norm
+           from jsonb_to_recordset($1::jsonb) as v(id bigint, anchor text, dn text, dn_norm text) where c.id = v.id`,
+        [json],
+      );
+    }
+    if (failed.length > 0) {
+      await tx.query(
+        `update pending_export p set state = 'error', error = v.error::jsonb, attempts = p.attempts + 1, updated_at = now()
+           from jsonb_to_recordset($1::jsonb) as v(id bigint, error text) where p.cs_id = v.id`,
+        [JSON.stringify(failed)],
+      );
+    }
+  });
+}

@@ -1,0 +1,257 @@
+// Import: stage what a connector reads into the MA's connector space, object by object computing an
+// add / update / delete, and confirm (or refute) earlier exports. Nothing in the metaverse changes.
+import type { Connector, ImportedObject, ImportProblem } from "../connectors/types.ts";
+import { normalizeDN } from "../expr/dn.ts";
+import {
+  BULK_CHANGE,
+  csByAnchors,
+  csByDnNorm,
+  pendingExportsFor,
+  refreshStatistics,
+  updateRows,
+  type CsRow,
+  type Queryable,
+} from "../store/index.ts";
+import type { EngineContext } from "./context.ts";
+import type { RunRecorder } from "./run.ts";
+import { attributesEqual, compactAttributes, valuesEqual } from "./values.ts";
+
+export async function runImport(
+  ctx: EngineContext,
+  maName: string,
+  mode: "full" | "delta",
+  connector: Connector,
+  run: RunRecorder,
+): Promise<void> {
+  const seen = new Set<number>();
+  // Anchors of records that could not be read: not seen, but certainly not deleted either.
+  const unreadable = new Set<string>();
+  let done = 0;
+  const progress = (n: number) => {
+    done += n;
+    ctx.options.onProgress?.(done, undefined, `import ${maName}`);
+  };
+  const problems = (list: ImportProblem[] | undefined) => {
+    for (const p of list ?? []) if (p.anchor) unreadable.add(p.anchor);
+    for (const p of list ?? []) run.error({ anchor: p.anchor, dn: p.location, code: p.code, message: `${p.location}: ${p.message}` });
+  };
+  if (mode === "full") {
+    for await (const batch of connector.fullImport()) {
+      problems(batch.problems);
+      await ctx.db.transaction((tx) => stage(tx, ctx, maName, batch.items, seen, run));
+      await run.flushErrors();
+      progress(batch.items.length);
+    }
+    await sweep(ctx, maName, seen, unreadable, run);
+    if (run.counts.adds + run.counts.updates >= BULK_CHANGE) await refreshStatistics(ctx.db, ["cs_object"]);
+    return;
+  }
+  const watermark = (await ctx.db.query<{ value: string }>(`select value from watermark where ma = $1`, [maName])).rows[0]?.value;
+  const delta = await connector.deltaImport(watermark ?? undefined);
+  for await (const batch of delta.batches) {
+    problems(batch.problems);
+    const upserts: ImportedObject[] = [];
+    const deletes: Array<{ anchor?: string; dn?: string }> = [];
+    for (const c of batch.items) {
+      if (c.kind === "upsert") upserts.push(c.object);
+      else deletes.push({ anchor: c.anchor, dn: c.dn });
+    }
+    await ctx.db.transaction(async (tx) => {
+      await stage(tx, ctx, maName, upserts, seen, run);
+      await markDeleted(tx, ctx, maName, deletes, run);
+    });
+    await run.flushErrors();
+    progress(batch.items.length);
+  }
+  if (delta.mode === "snapshot") await sweep(ctx, maName, seen, unreadable, run);
+  if (run.counts.adds + run.counts.updates >= BULK_CHANGE) await refreshStatistics(ctx.db, ["cs_object"]);
+  const next = await delta.watermark();
+  if (next !== undefined) {
+    await ctx.db.query(
+      `insert into watermark (ma, value, updated_at) values ($1, $2, now())
+       on conflict (ma) do update set value = excluded.value, updated_at = now()`,
+      [maName, next],
+    );
+  }
+}
+
+async function stage(
+  tx: Queryable,
+  ctx: EngineContext,
+  ma: string,
+  objects: ImportedObject[],
+  seen: Set<number>,
+  run: RunRecorder,
+): Promise<void> {
+  if (objects.length === 0) return;
+  const now = ctx.now().toISOString();
+  const byAnchor = new Map<string, CsRow>();
+  for (const r of await csByAnchors(tx, ma, objects.map((o) => o.anchor))) byAnchor.set(r.anchor!, r);
+  // A provisioned object whose system assigns the anchor is known by its DN until now.
+  const byDn = new Map<string, CsRow>();
+  const dnLookups = objects.filter((o) => o.dn && !byAnchor.has(o.anchor)).map((o) => normalizeDN(o.dn!));
+  for (const r of await csByDnNorm(tx, ma, dnLookups)) if (r.anchor === null) byDn.set(r.dn_norm!, r);
+  const matched = objects.map((o) => byAnchor.get(o.anchor) ?? (o.dn ? byDn.get(normalizeDN(o.dn)) : undefined));
+  const pes = new Map((await pendingExportsFor(tx, matched.flatMap((m) => (m ? [m.id] : [])))).map((p) => [p.cs_id, p]));
+
+  const inserts: Array<Record<string, unknown>> = [];
+  const updates: Array<Record<string, unknown>> = [];
+  const confirmed: number[] = [];
+  const refuted: number[] = [];
+  const retryDeletes: number[] = [];
+  const inBatch = new Set<string>();
+  objects.forEach((o, i) => {
+    if (inBatch.has(o.anchor)) {
+      run.error({ anchor: o.anchor, dn: o.dn, code: "duplicate-anchor", message: `anchor '${o.anchor}' was imported twice; the later object is ignored` });
+      return;
+    }
+    inBatch.add(o.anchor);
+    const attrs = compactAttributes(o.attrs);
+    const row = matched[i];
+    if (!row) {
+      inserts.push({ ma, object_type: o.objectType, anchor: o.anchor, dn: o.dn ?? null, dn_norm: o.dn ? normalizeDN(o.dn) : null, attrs });
+      run.counts.adds++;
+      return;
+    }
+    seen.add(row.id);
+    let needsSync = false;
+    const pe = pes.get(row.id);
+    if (pe?.state === "unconfirmed") {
+      if (pe.op === "delete") {
+        retryDeletes.push(row.id);
+        run.error({ csId: String(row.id), anchor: o.anchor, dn: o.dn, code: "exported-change-not-reimported", message: "an exported delete did not take effect: the object is still there" });
+      } else {
+        const missing = Object.keys(pe.changes).filter((a) => !valuesEqual(pe.changes[a], attrs[a]));
+        const dnOk = !pe.new_dn || !o.dn || normalizeDN(pe.new_dn) === normalizeDN(o.dn);
+        if (missing.length === 0 && dnOk) {
+          confirmed.push(row.id);
+          run.counts.confirmed++;
+        } else {
+          // Data drift: the target did not keep what we exported. Recompute on the next sync.
+          refuted.push(row.id);
+          needsSync = true;
+          run.error({
+            csId: String(row.id),
+            anchor: o.anchor,
+            dn: o.dn,
+            code: "exported-change-not-reimported",
+            message: `exported ${missing.length > 0 ? `attribute(s) ${missing.join(", ")}` : "DN"} not found as exported`,
+          });
+        }
+      }
+    }
+    const changed = row.deleted || row.anchor !== o.anchor || (o.dn ?? null) !== row.dn || !attributesEqual(row.attrs, attrs);
+    if (changed || needsSync || row.imported_at === null) {
+      const firstSight = row.imported_at === null || row.deleted;
+      if (changed) {
+        if (firstSight) run.counts.adds++;
+        else run.counts.updates++;
+      } else run.counts.unchanged++;
+      updates.push({
+        id: row.id,
+        anchor: o.anchor,
+        dn: o.dn ?? null,
+        dn_norm: o.dn ? normalizeDN(o.dn) : null,
+        attrs,
+        // An import that only confirms what we exported needs no sync: nothing new to flow.
+        pending:
+          needsSync || (changed && !confirmedExactly(row, pe, attrs))
+            ? row.pending_import === "add" || (firstSight && row.mv_id === null) ? "add" : "update"
+            : row.pending_import,
+      });
+    } else {
+      run.counts.unchanged++;
+    }
+  });
+  if (inserts.length > 0) {
+    const ids = await tx.query<{ id: number }>(
+      `insert into cs_object (ma, object_type, anchor, dn, dn_norm, attrs, pending_import, imported_at)
+       select ma, object_type, anchor, dn, dn_norm, attrs, 'add', $2::timestamptz
+         from jsonb_to_recordset($1::jsonb) as v(ma text, object_type text, anchor text, dn text, dn_norm text, attrs jsonb)
+       returning id`,
+      [JSON.stringify(inserts), now],
+    );
+    for (const r of ids.rows) seen.add(r.id);
+  }
+  await updateRows(
+    tx,
+    "cs_object",
+    { id: "bigint", anchor: "text", dn: "text", dn_norm: "text", attrs: "jsonb", pending: "text" },
+    updates,
+    `anchor = v.anchor, dn = v.dn, dn_norm = v.dn_norm, attrs = v.attrs, pending_import = v.pending,
+     deleted = false, imported_at = '${now}'::timestamptz`,
+  );
+  const settled = [...confirmed, ...refuted];
+  if (settled.length > 0) await tx.query(`delete from pending_export where cs_id = any($1::bigint[])`, [settled]);
+  if (retryDeletes.length > 0) {
+    await tx.query(`update pending_export set state = 'pending', updated_at = now() where cs_id = any($1::bigint[])`, [retryDeletes]);
+  }
+}
+
+/** Full import: what was imported before and was not seen now is gone from the connected system. */
+async function sweep(ctx: EngineContext, ma: string, seen: Set<number>, unreadable: Set<string>, run: RunRecorder): Promise<void> {
+  const rows = (
+    await ctx.db.query<{ id: number; imported_at: string | null; op: string | null; state: string | null; anchor: string | null }>(
+      `select c.id, c.imported_at, p.op, p.state, c.anchor from cs_object c left join pending_export p on p.cs_id = c.id
+        where c.ma = $1 and not c.deleted and (c.imported_at is not null or p.state = 'unconfirmed')`,
+      [ma],
+    )
+  ).rows.filter((r) => !seen.has(r.id) && !(r.anchor !== null && unreadable.has(r.anchor)));
+  const gone: number[] = [];
+  const confirmedDeletes: number[] = [];
+  const lostAdds: number[] = [];
+  for (const r of rows) {
+    if (r.op === "delete" && r.state === "unconfirmed") {
+      confirmedDeletes.push(r.id);
+      run.counts.confirmed++;
+    } else if (r.imported_at === null) {
+      lostAdds.push(r.id);
+      run.error({ csId: String(r.id), anchor: r.anchor ?? undefined, code: "exported-change-not-reimported", message: "an exported add is not in the connected system" });
+    } else {
+      gone.push(r.id);
+      run.counts.deletes++;
+    }
+  }
+  await ctx.db.transaction(async (tx) => {
+    if (gone.length > 0) {
+      await tx.query(`update cs_object set deleted = true, pending_import = 'delete' where id = any($1::bigint[])`, [gone]);
+    }
+    if (confirmedDeletes.length > 0) {
+      // Deprovisioned and confirmed gone: nothing is left to track (it is already disconnected).
+      await tx.query(`delete from cs_object where id = any($1::bigint[]) and mv_id is null`, [confirmedDeletes]);
+      await tx.query(`update cs_object set deleted = true, pending_import = 'delete' where id = any($1::bigint[]) and mv_id is not null`, [confirmedDeletes]);
+    }
+    if (lostAdds.length > 0) {
+      await tx.query(`update pending_export set state = 'pending', updated_at = now() where cs_id = any($1::bigint[])`, [lostAdds]);
+    }
+  });
+  await run.flushErrors();
+}
+
+async function markDeleted(
+  tx: Queryable,
+  ctx: EngineContext,
+  ma: string,
+  deletes: Array<{ anchor?: string; dn?: string }>,
+  run: RunRecorder,
+): Promise<void> {
+  if (deletes.length === 0) return;
+  const rows = [
+    ...(await csByAnchors(tx, ma, deletes.flatMap((d) => (d.anchor ? [d.anchor] : [])))),
+    ...(await csByDnNorm(tx, ma, deletes.flatMap((d) => (d.dn && !d.anchor ? [normalizeDN(d.dn)] : [])))),
+  ].filter((r) => !r.deleted);
+  const ids = [...new Set(rows.map((r) => r.id))];
+  run.counts.deletes += ids.length;
+  await updateRows(tx, "cs_object", { id: "bigint" }, ids.map((id) => ({ id })), `deleted = true, pending_import = 'delete'`);
+  // A delete we exported ourselves is confirmed by the directory reporting it.
+  await tx.query(`delete from pending_export where cs_id = any($1::bigint[]) and op = 'delete' and state = 'unconfirmed'`, [ids]);
+  void ctx;
+}
+
+/** The import shows exactly the exported values on an object that had nothing else imported. */
+function confirmedExactly(row: CsRow, pe: { state: string; op: string; changes: Record<string, unknown> } | undefined, attrs: Record<string, unknown>): boolean {
+  if (!pe || pe.state !== "unconfirmed" || pe.op === "delete" || row.mv_id === null) return false;
+  const expected = { ...row.attrs, ...pe.changes };
+  const names = new Set([...Object.keys(expected), ...Object.keys(attrs)]);
+  return [...names].every((n) => valuesEqual(expected[n], attrs[n]));
+}

@@ -1,0 +1,319 @@
+// Outbound synchronization for a set of metaverse objects: provisioning, export attribute flow into
+// pending exports, renames, and deprovisioning. One transaction per batch; provisioning of the whole
+// batch happens before values are computed so references inside the batch resolve at once.
+import { anchorOf } from "../connectors/types.ts";
+import { normalizeDN } from "../expr/dn.ts";
+import type { Attributes } from "../expr/index.ts";
+import {
+  allocateIds,
+  BULK_CHANGE,
+  connectorsOf,
+  csByAnchors,
+  csByDnNorm,
+  csByMvIds,
+  csByMvIdsIn,
+  deletePendingExports,
+  insertCsObjects,
+  mvByIds,
+  pendingExportsFor,
+  refreshStatistics,
+  updateRows,
+  upsertPendingExports,
+  type CsRow,
+  type MvRow,
+  type NewCsObject,
+  type PendingExportRow,
+  type Queryable,
+} from "../store/index.ts";
+import { chunks, type EngineContext } from "./context.ts";
+import {
+  addPayload,
+  computeTargetValues,
+  diffTarget,
+  groupOutboundRules,
+  isEmptyDiff,
+  outboundRulesInScope,
+  resolveOutboundReferences,
+  type OutboundGroup,
+} from "./export-flow.ts";
+import { ObjectRuleError } from "./inbound.ts";
+import type { RunRecorder } from "./run.ts";
+
+export function referenceByOf(ctx: EngineContext, ma: string): "anchor" | "dn" {
+  return ctx.config.mas.get(ma)?.resource.spec.connector.type === "ldap" ? "dn" : "anchor";
+}
+
+/** Returns the MV objects that lost connectors (for object deletion rules), with the MAs. */
+export async function syncOutbound(ctx: EngineContext, mvIds: number[], run: RunRecorder): Promise<Map<number, Set<string>>> {
+  const groups = groupOutboundRules(ctx.config.outbound, (ma) => referenceByOf(ctx, ma));
+  const lost = new Map<number, Set<string>>();
+  const waiting = new Set<number>();
+  let analyzed = false;
+  for (const batch of chunks(mvIds, ctx.batchSize)) {
+    await ctx.db.transaction((tx) => outboundBatch(tx, ctx, groups, batch, run, lost, waiting));
+    await run.flushErrors();
+    if (!analyzed && run.counts.provisions >= BULK_CHANGE) {
+      analyzed = true; // once: enough for the planner to see a big table, not a tiny one
+      await refreshStatistics(ctx.db, ["cs_object", "pending_export"]);
+    }
+  }
+  // Objects whose references waited for an object provisioned later in this run: one more pass.
+  if (waiting.size > 0) {
+    const retry = (
+      await ctx.db.query<{ mv_id: number }>(
+        `select distinct c.mv_id from cs_object c
+          where c.unresolved_out is not null and c.mv_id is not null
+            and exists (select 1 from cs_object r, jsonb_array_elements_text(c.unresolved_out) u(id)
+                         where r.ma = c.ma and r.mv_id = u.id::bigint)`,
+      )
+    ).rows.map((r) => r.mv_id);
+    for (const batch of chunks(retry, ctx.batchSize)) {
+      await ctx.db.transaction((tx) => outboundBatch(tx, ctx, groups, batch, run, lost, new Set()));
+    }
+  }
+  return lost;
+}
+
+interface Plan {
+  mv: MvRow;
+  group: OutboundGroup;
+  rules: ReturnType<typeof outboundRulesInScope>;
+  connector?: CsRow;
+}
+
+async function outboundBatch(
+  tx: Queryable,
+  ctx: EngineContext,
+  groups: OutboundGroup[],
+  ids: number[],
+  run: RunRecorder,
+  lost: Map<number, Set<string>>,
+  waiting: Set<number>,
+): Promise<void> {
+  const now = ctx.now().toISOString();
+  const mvs = await mvByIds(tx, ids);
+  // Only the target MAs' objects are needed, except for deleted MV objects, which lose every connector.
+  const deletedIds = mvs.filter((m) => m.deleted_at !== null).map((m) => m.id);
+  const targetMas = [...new Set(groups.map((g) => g.ma))];
+  const connectors = [
+    ...(await csByMvIdsIn(tx, ids, targetMas)),
+    ...(await csByMvIds(tx, deletedIds)).filter((c) => !targetMas.includes(c.ma)),
+  ];
+  const pes = new Map((await pendingExportsFor(tx, connectors.map((c) => c.id))).map((p) => [p.cs_id, p]));
+  const byKey = new Map<string, CsRow>();
+  for (const c of connectors) byKey.set(`${c.mv_id}\u0000${c.ma}\u0000${c.object_type}`, c);
+  const connOf = (mvId: number, g: OutboundGroup) => byKey.get(`${mvId}\u0000${g.ma}\u0000${g.targetType}`);
+
+  const plans: Plan[] = [];
+  const unlinks: Array<{ row: CsRow }> = [];
+  const peWrites: Array<Omit<PendingExportRow, "error" | "attempts">> = [];
+  const peDeletes: number[] = [];
+  const csRemovals: number[] = [];
+  const handled = new Set<number>();
+  const objError = (row: { id?: number; anchor?: string | null }, mv: MvRow, e: ObjectRuleError) =>
+    run.error({ csId: row.id ? String(row.id) : undefined, anchor: row.anchor ?? undefined, code: e.code, message: `metaverse object ${mv.id}: ${e.message}` });
+
+  for (const mv of mvs) {
+    for (const group of groups) {
+      const connector = connOf(mv.id, group);
+      if (connector) handled.add(connector.id);
+      let rules;
+      try {
+        rules = outboundRulesInScope(group, mv.object_type, mv.attrs, mv.deleted_at !== null);
+      } catch (e) {
+        if (!(e instanceof ObjectRuleError)) throw e;
+        objError(connector ?? {}, mv, e);
+        continue;
+      }
+      if (rules.length > 0) {
+        if (connector || rules.some((r) => r.provision)) plans.push({ mv, group, rules, connector });
+        continue;
+      }
+      if (!connector || !group.rules.some((r) => r.mvType === mv.object_type)) continue;
+      // Left the scope of every rule (or the MV object was deleted): deprovision as declared.
+      const action = group.rules.find((r) => r.mvType === mv.object_type)!.deprovision;
+      const pe = pes.get(connector.id);
+      run.counts.deprovisions++;
+      addLost(lost, mv.id, connector.ma);
+      unlinks.push({ row: connector });
+      if (action === "delete") {
+        if (connector.imported_at === null && pe?.op === "add" && pe.state !== "unconfirmed") {
+          csRemovals.push(connector.id); // never reached the target: nothing to delete there
+        } else {
+          peWrites.push({ cs_id: connector.id, ma: connector.ma, op: "delete", new_dn: null, changes: {}, state: "pending" });
+        }
+      } else if (action === "disable") {
+        try {
+          const t = computeTargetValues(group.rules.filter((r) => r.mvType === mv.object_type).slice(0, 1), mv.attrs, {
+            initial: false,
+            flows: (r) => r.deprovisionFlows,
+          });
+          const d = diffTarget(t, expectedState(connector, pe), connector.dn);
+          if (!isEmptyDiff(d)) peWrites.push({ cs_id: connector.id, ma: connector.ma, op: "update", new_dn: null, changes: d.changes, state: "pending" });
+        } catch (e) {
+          if (!(e instanceof ObjectRuleError)) throw e;
+          objError(connector, mv, e);
+        }
+      } else if (pe && pe.state !== "unconfirmed") {
+        peDeletes.push(connector.id);
+      }
+    }
+    // A deleted MV object keeps no connectors, also in MAs without outbound rules.
+    if (mv.deleted_at !== null) {
+      for (const c of connectors) {
+        if (c.mv_id === mv.id && !handled.has(c.id)) {
+          unlinks.push({ row: c });
+          addLost(lost, mv.id, c.ma);
+        }
+      }
+    }
+  }
+
+  // Provisioning first, for the whole batch, so that references between these objects resolve.
+  const toProvision: Array<{ plan: Plan; values: ReturnType<typeof computeTargetValues>; anchor: string | null }> = [];
+  for (const plan of plans) {
+    if (plan.connector) continue;
+    try {
+      const values = computeTargetValues(plan.rules, plan.mv.attrs, { initial: true });
+      const type = ctx.config.mas.get(plan.group.ma)!.types.get(plan.group.targetType)!;
+      const anchor = plan.group.referenceBy === "anchor" ? (anchorOf(type.spec, values.values) ?? null) : null;
+      if (plan.group.referenceBy === "anchor" && anchor === null) {
+        throw new ObjectRuleError("cannot-provision", `no value for the anchor (${type.spec.anchor.join(", ")}) of ${plan.group.ma}/${plan.group.targetType}`);
+      }
+      if (plan.group.referenceBy === "dn" && !values.dn) {
+        throw new ObjectRuleError("cannot-provision", `the dn expression gave no value for ${plan.group.ma}/${plan.group.targetType}`);
+      }
+      toProvision.push({ plan, values, anchor });
+    } catch (e) {
+      if (!(e instanceof ObjectRuleError)) throw e;
+      objError({}, plan.mv, e);
+    }
+  }
+  // An object with the same anchor (or DN) already in the connector space and connected to nothing
+  // is adopted instead of provisioning a duplicate that the target would reject.
+  const existing = new Map<string, CsRow>();
+  for (const ma of new Set(toProvision.map((p) => p.plan.group.ma))) {
+    const mine = toProvision.filter((p) => p.plan.group.ma === ma);
+    for (const r of await csByAnchors(tx, ma, mine.flatMap((p) => (p.anchor ? [p.anchor] : [])))) existing.set(`${ma}\u0000a\u0000${r.anchor}`, r);
+    for (const r of await csByDnNorm(tx, ma, mine.flatMap((p) => (p.values.dn ? [normalizeDN(p.values.dn)] : [])))) existing.set(`${ma}\u0000d\u0000${r.dn_norm}`, r);
+  }
+  const fresh: typeof toProvision = [];
+  const adoptions: Array<{ id: number; mv_id: number; rule: string }> = [];
+  for (const p of toProvision) {
+    const ma = p.plan.group.ma;
+    const found = (p.anchor ? existing.get(`${ma}\u0000a\u0000${p.anchor}`) : undefined) ?? (p.values.dn ? existing.get(`${ma}\u0000d\u0000${normalizeDN(p.values.dn)}`) : undefined);
+    if (!found) {
+      fresh.push(p);
+    } else if (found.mv_id === null && !found.deleted) {
+      adoptions.push({ id: found.id, mv_id: p.plan.mv.id, rule: p.plan.rules[0].name });
+      p.plan.connector = { ...found, mv_id: p.plan.mv.id, link: "joined" };
+      run.counts.joins++;
+    } else {
+      run.error({ csId: String(found.id), anchor: found.anchor ?? undefined, code: "anchor-conflict", message: `cannot provision metaverse object ${p.plan.mv.id} into ${ma}: an object with the same anchor or DN is connected to metaverse object ${found.mv_id ?? "(deleted)"}` });
+    }
+  }
+  const newIds = await allocateIds(tx, "cs_object_id_seq", fresh.length);
+  const newRows: NewCsObject[] = fresh.map((p, i) => ({
+    id: newIds[i],
+    ma: p.plan.group.ma,
+    object_type: p.plan.group.targetType,
+    anchor: p.anchor,
+    dn: p.values.dn ?? null,
+    dn_norm: p.values.dn ? normalizeDN(p.values.dn) : null,
+    mv_id: p.plan.mv.id,
+    link: "provisioned",
+    rule: p.plan.rules[0].name,
+  }));
+  await insertCsObjects(tx, newRows, now);
+  await updateRows(tx, "cs_object", { id: "bigint", mv_id: "bigint", rule: "text" }, adoptions, `mv_id = v.mv_id, link = 'joined', rule = v.rule, linked_at = '${now}'::timestamptz`);
+  run.counts.provisions += fresh.length;
+
+  // References: one lookup per (MA, referenced type) for the batch; new objects are visible in tx.
+  const refNeeds = new Map<string, Set<number>>();
+  const valueSets = new Map<Plan, ReturnType<typeof computeTargetValues>>();
+  fresh.forEach((p) => valueSets.set(p.plan, p.values));
+  for (const plan of plans) {
+    if (!plan.connector && !valueSets.has(plan)) continue;
+    try {
+      const v = valueSets.get(plan) ?? computeTargetValues(plan.rules, plan.mv.attrs, { initial: false });
+      valueSets.set(plan, v);
+      for (const ref of v.refs.values()) {
+        const key = `${plan.group.ma}\u0000${ref.referenceTo}`;
+        const set = refNeeds.get(key) ?? new Set<number>();
+        ref.mvIds.forEach((id) => set.add(id));
+        refNeeds.set(key, set);
+      }
+    } catch (e) {
+      if (!(e instanceof ObjectRuleError)) throw e;
+      objError(plan.connector ?? {}, plan.mv, e);
+    }
+  }
+  const refValues = new Map<string, string>();
+  for (const [key, set] of refNeeds) {
+    const [ma, type] = key.split("\u0000");
+    const by = referenceByOf(ctx, ma);
+    for (const r of await connectorsOf(tx, ma, type, [...set])) {
+      const v = by === "dn" ? r.dn : r.anchor;
+      if (v) refValues.set(`${key}\u0000${r.mv_id}`, v);
+    }
+  }
+
+  const unresolvedWrites: Array<{ id: number; unresolved: string | null }> = [];
+  const dnWrites: Array<{ id: number; dn: string; dn_norm: string }> = [];
+  fresh.forEach((p, i) => {
+    const missing = resolveOutboundReferences(p.values, (t, id) => refValues.get(`${p.plan.group.ma}\u0000${t}\u0000${id}`));
+    if (missing.length > 0) waiting.add(p.plan.mv.id);
+    if (missing.length > 0) unresolvedWrites.push({ id: newIds[i], unresolved: JSON.stringify(missing) });
+    peWrites.push({ cs_id: newIds[i], ma: p.plan.group.ma, op: "add", new_dn: null, changes: addPayload(p.values.values), state: "pending" });
+  });
+  const freshPlans = new Set(fresh.map((f) => f.plan));
+  for (const plan of plans) {
+    const c = plan.connector;
+    const values = valueSets.get(plan);
+    if (!c || !values || freshPlans.has(plan)) continue;
+    const missing = resolveOutboundReferences(values, (t, id) => refValues.get(`${plan.group.ma}\u0000${t}\u0000${id}`));
+    if (missing.length > 0) waiting.add(plan.mv.id);
+    if (missing.length > 0 || c.unresolved_out) unresolvedWrites.push({ id: c.id, unresolved: missing.length > 0 ? JSON.stringify(missing) : null });
+    const pe = pes.get(c.id);
+    if (pe && pe.op === "add" && pe.state !== "unconfirmed") {
+      // Not exported yet: the add itself carries the current values.
+      const all = computeTargetValues(plan.rules, plan.mv.attrs, { initial: true });
+      resolveOutboundReferences(all, (t, id) => refValues.get(`${plan.group.ma}\u0000${t}\u0000${id}`));
+      peWrites.push({ cs_id: c.id, ma: c.ma, op: "add", new_dn: null, changes: addPayload(all.values), state: "pending" });
+      if (all.dn && c.dn !== all.dn) dnWrites.push({ id: c.id, dn: all.dn, dn_norm: normalizeDN(all.dn) });
+      continue;
+    }
+    const diff = diffTarget(values, expectedState(c, pe), pe?.state === "unconfirmed" && pe.new_dn ? pe.new_dn : c.dn);
+    if (isEmptyDiff(diff)) {
+      if (pe && pe.state !== "unconfirmed") peDeletes.push(c.id);
+      continue;
+    }
+    peWrites.push({ cs_id: c.id, ma: c.ma, op: "update", new_dn: diff.newDn ?? null, changes: diff.changes, state: "pending" });
+  }
+
+  await updateRows(tx, "cs_object", { id: "bigint", unresolved: "text" }, unresolvedWrites, `unresolved_out = v.unresolved::jsonb`);
+  await updateRows(tx, "cs_object", { id: "bigint", dn: "text", dn_norm: "text" }, dnWrites, `dn = v.dn, dn_norm = v.dn_norm`);
+  await updateRows(
+    tx,
+    "cs_object",
+    { id: "bigint" },
+    unlinks.map((u) => ({ id: u.row.id })),
+    `mv_id = null, link = 'normal', contrib = null, unresolved_refs = null, unresolved_out = null, disconnected_at = '${now}'::timestamptz`,
+  );
+  const written = new Set(peWrites.map((w) => w.cs_id));
+  await deletePendingExports(tx, peDeletes.filter((id) => !written.has(id)));
+  await upsertPendingExports(tx, peWrites);
+  if (csRemovals.length > 0) await tx.query(`delete from cs_object where id = any($1::bigint[])`, [csRemovals]);
+}
+
+/** What the target holds or will hold: imported values, overlaid with an export not yet confirmed. */
+function expectedState(c: CsRow, pe: PendingExportRow | undefined): Attributes {
+  if (pe && pe.state === "unconfirmed" && pe.op !== "delete") return { ...c.attrs, ...pe.changes };
+  return c.attrs;
+}
+
+function addLost(lost: Map<number, Set<string>>, mvId: number, ma: string): void {
+  let s = lost.get(mvId);
+  if (!s) lost.set(mvId, (s = new Set()));
+  s.add(ma);
+}

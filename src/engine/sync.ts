@@ -1,0 +1,396 @@
+// Full and delta synchronization of one management agent.
+//
+// Phases, each in batches inside transactions:
+//   A. connector filter, deletions, scope, join, projection — the links between CS and MV objects;
+//   B. inbound attribute flow: each connector's contributions, references resolved to MV ids;
+//   C. the metaverse: ranked precedence over every connector's contributions, object deletion rules;
+//   D. outbound: provisioning, export attribute flow, deprovisioning (outbound.ts).
+// A runs over every object before B starts, so a reference to an object later in the batch order
+// resolves in the same sync: the result does not depend on input order.
+import { chunks, type EngineContext } from "./context.ts";
+import { canonical, contributions, hasInboundRules, isFiltered, joinKeys, ObjectRuleError, rulesInScope } from "./inbound.ts";
+import { resolvePrecedence, type Contribution } from "./precedence.ts";
+import { retentionFor, type CompiledMA } from "./rules.ts";
+import type { RunRecorder } from "./run.ts";
+import { syncOutbound } from "./outbound.ts";
+import {
+  allocateIds,
+  BULK_CHANGE,
+  csByAnchors,
+  csByIds,
+  contributionsOf,
+  insertMvObjects,
+  joinCandidates,
+  mvByIds,
+  mvIdsConnectedIn,
+  refreshStatistics,
+  updateRows,
+  type CsRow,
+  type Queryable,
+} from "../store/index.ts";
+import type { Attributes } from "../expr/index.ts";
+
+export interface SyncState {
+  /** MV objects whose inbound picture changed (contributions, connectors): recompute precedence. */
+  affected: Set<number>;
+  /** MV objects that lost a connector, with the MAs they lost one in (object deletion rules). */
+  lost: Map<number, Set<string>>;
+  /** MV objects whose outbound picture must be re-evaluated. */
+  outbound: Set<number>;
+}
+
+export async function runSync(ctx: EngineContext, maName: string, mode: "full" | "delta", run: RunRecorder): Promise<void> {
+  const ma = ctx.config.mas.get(maName);
+  if (!ma) throw new Error(`management agent '${maName}' is not applied`);
+  const state: SyncState = { affected: new Set(), lost: new Map(), outbound: new Set() };
+
+  const ids =
+    mode === "full"
+      ? await idList(ctx.db, `select id from cs_object where ma = $1 order by id`, [maName])
+      : await idList(ctx.db, `select id from cs_object where ma = $1 and pending_import is not null order by id`, [maName]);
+  const flow = new Set<number>();
+  let done = 0;
+
+  for (const batch of chunks(ids, ctx.batchSize)) {
+    await ctx.db.transaction((tx) => linkPhase(tx, ctx, ma, batch, state, flow, run));
+    await run.flushErrors();
+    done += batch.length;
+    ctx.options.onProgress?.(done, ids.length, `sync ${maName}: join`);
+  }
+  if (run.counts.projections + run.counts.joins >= BULK_CHANGE) await refreshStatistics(ctx.db, ["cs_object", "mv_object"]);
+  // References that could not be resolved before may resolve now that new objects joined.
+  for (const id of await idList(ctx.db, `select id from cs_object where ma = $1 and unresolved_refs is not null and mv_id is not null`, [maName])) {
+    flow.add(id);
+  }
+  const inboundTypes = [...ma.types.keys()].filter((t) => hasInboundRules(ma, t));
+  if (mode === "full" && inboundTypes.length > 0) {
+    const sql = `select id from cs_object where ma = $1 and mv_id is not null and object_type = any($2::text[])`;
+    for (const id of await idList(ctx.db, sql, [maName, inboundTypes])) flow.add(id);
+  }
+
+  const flowIds = [...flow].sort((a, b) => a - b);
+  done = 0;
+  for (const batch of chunks(flowIds, ctx.batchSize)) {
+    await ctx.db.transaction((tx) => flowPhase(tx, ctx, ma, batch, state, run));
+    await run.flushErrors();
+    done += batch.length;
+    ctx.options.onProgress?.(done, flowIds.length, `sync ${maName}: attribute flow`);
+  }
+
+  await recomputeMetaverse(ctx, state, run);
+
+  // Outbound may disconnect objects (deprovisioning), which may trigger deletion rules, which may
+  // deprovision more: iterate until nothing moves (bounded: each pass only removes connectors).
+  for (let pass = 0; pass < 4 && state.outbound.size > 0; pass++) {
+    const ids = [...state.outbound].sort((a, b) => a - b);
+    state.outbound = new Set();
+    const lostInOutbound = await syncOutbound(ctx, ids, run);
+    for (const [mv, mas] of lostInOutbound) {
+      addLost(state, mv, mas);
+      state.affected.add(mv);
+    }
+    await recomputeMetaverse(ctx, state, run);
+  }
+
+}
+
+async function idList(db: Queryable, sql: string, params: unknown[]): Promise<number[]> {
+  return (await db.query<{ id: number }>(sql, params)).rows.map((r) => r.id);
+}
+
+function addLost(state: SyncState, mvId: number, mas: Iterable<string>): void {
+  let s = state.lost.get(mvId);
+  if (!s) state.lost.set(mvId, (s = new Set()));
+  for (const m of mas) s.add(m);
+}
+
+interface LinkWrite {
+  id: number;
+  mv_id: number | null;
+  link: string;
+  clear_pending: boolean;
+  clear_contrib: boolean;
+  event: "link" | "unlink" | "none";
+}
+
+async function linkPhase(
+  tx: Queryable,
+  ctx: EngineContext,
+  ma: CompiledMA,
+  ids: number[],
+  state: SyncState,
+  flow: Set<number>,
+  run: RunRecorder,
+): Promise<void> {
+  const rows = await csByIds(tx, ids);
+  const mvTypes = new Map((await mvByIds(tx, rows.filter((r) => r.mv_id !== null).map((r) => r.mv_id!))).map((m) => [m.id, m]));
+  const writes: LinkWrite[] = [];
+  const removed: number[] = [];
+  const unjoined: Array<{ row: CsRow; keys: ReturnType<typeof joinKeys>; projectInto?: string }> = [];
+  const unlink = (row: CsRow, link: string) => {
+    if (row.mv_id !== null) {
+      addLost(state, row.mv_id, [ma.name]);
+      state.affected.add(row.mv_id);
+      state.outbound.add(row.mv_id);
+      run.counts.disconnects++;
+    }
+    writes.push({ id: row.id, mv_id: null, link, clear_pending: true, clear_contrib: true, event: row.mv_id !== null ? "unlink" : "none" });
+  };
+  for (const row of rows) {
+    if (row.deleted) {
+      if (row.mv_id !== null) {
+        addLost(state, row.mv_id, [ma.name]);
+        state.affected.add(row.mv_id);
+        state.outbound.add(row.mv_id);
+        run.counts.disconnects++;
+      }
+      removed.push(row.id);
+      continue;
+    }
+    try {
+      if (isFiltered(ma, row.attrs)) {
+        if (row.link !== "filtered") run.counts.filtered++;
+        unlink(row, "filtered");
+        continue;
+      }
+      const rules = rulesInScope(ma, row.object_type, row.attrs);
+      if (row.mv_id !== null) {
+        const mv = mvTypes.get(row.mv_id);
+        const inbound = row.link === "projected" || row.link === "joined";
+        if (inbound && hasInboundRules(ma, row.object_type) && !rules.some((r) => r.mvType === mv?.object_type)) {
+          unlink(row, "normal"); // left the scope of every inbound rule: its values are recalled
+          continue;
+        }
+        state.outbound.add(row.mv_id);
+        if (hasInboundRules(ma, row.object_type)) flow.add(row.id);
+        else writes.push({ id: row.id, mv_id: row.mv_id, link: row.link, clear_pending: true, clear_contrib: false, event: "none" });
+        continue;
+      }
+      if (rules.length === 0) {
+        writes.push({ id: row.id, mv_id: null, link: "normal", clear_pending: true, clear_contrib: true, event: "none" });
+        continue;
+      }
+      unjoined.push({ row, keys: joinKeys(rules, row.attrs), projectInto: rules.find((r) => r.projection)?.mvType });
+    } catch (e) {
+      if (!(e instanceof ObjectRuleError)) throw e;
+      run.error({ csId: String(row.id), anchor: row.anchor ?? undefined, dn: row.dn ?? undefined, code: e.code, message: e.message });
+      writes.push({ id: row.id, mv_id: row.mv_id, link: row.link, clear_pending: true, clear_contrib: false, event: "none" });
+    }
+  }
+
+  // Joins, set-based: one query per (MV type, attribute) for the whole batch.
+  const lookups = new Map<string, { mvType: string; attr: string; values: Set<string> }>();
+  for (const u of unjoined) {
+    for (const k of u.keys) {
+      const key = `${k.rule.mvType}\u0000${k.metaverse}`;
+      let l = lookups.get(key);
+      if (!l) lookups.set(key, (l = { mvType: k.rule.mvType, attr: k.metaverse, values: new Set() }));
+      for (const v of k.values) l.values.add(v);
+    }
+  }
+  const candidates = new Map<string, number[]>(); // "type\0attr\0value" -> mv ids
+  for (const [key, l] of lookups) {
+    for (const c of await joinCandidates(tx, l.mvType, l.attr, [...l.values])) {
+      const ck = `${key}\u0000${c.value}`;
+      const list = candidates.get(ck) ?? [];
+      if (!list.includes(c.id)) list.push(c.id);
+      candidates.set(ck, list);
+    }
+  }
+  const allCandidates = [...new Set([...candidates.values()].flat())];
+  const taken = await mvIdsConnectedIn(tx, ma.name, allCandidates);
+  const projections: Array<{ row: CsRow; mvType: string }> = [];
+  for (const u of unjoined) {
+    let joined: number | undefined;
+    let ambiguous: number[] | undefined;
+    for (const k of u.keys) {
+      const ids = new Set<number>();
+      for (const v of k.values) for (const id of candidates.get(`${k.rule.mvType}\u0000${k.metaverse}\u0000${v}`) ?? []) ids.add(id);
+      const free = [...ids].filter((id) => !taken.has(id));
+      if (free.length === 1) {
+        joined = free[0];
+        break;
+      }
+      if (free.length > 1) {
+        ambiguous = free.sort((a, b) => a - b);
+        break;
+      }
+    }
+    if (ambiguous) {
+      // Never guess: an object that matches several identities waits for a human.
+      run.error({
+        csId: String(u.row.id),
+        anchor: u.row.anchor ?? undefined,
+        code: "ambiguous-join",
+        message: `joins ${ambiguous.length} metaverse objects (${ambiguous.slice(0, 5).join(", ")}); it stays a disconnector`,
+      });
+      writes.push({ id: u.row.id, mv_id: null, link: "normal", clear_pending: true, clear_contrib: true, event: "none" });
+    } else if (joined !== undefined) {
+      taken.add(joined);
+      run.counts.joins++;
+      state.affected.add(joined);
+      state.outbound.add(joined);
+      flow.add(u.row.id);
+      writes.push({ id: u.row.id, mv_id: joined, link: "joined", clear_pending: false, clear_contrib: true, event: "link" });
+    } else if (u.projectInto) {
+      projections.push({ row: u.row, mvType: u.projectInto });
+    } else {
+      writes.push({ id: u.row.id, mv_id: null, link: "normal", clear_pending: true, clear_contrib: true, event: "none" });
+    }
+  }
+  const newIds = await allocateIds(tx, "mv_object_id_seq", projections.length);
+  await insertMvObjects(tx, projections.map((p, i) => ({ id: newIds[i], object_type: p.mvType })));
+  projections.forEach((p, i) => {
+    run.counts.projections++;
+    state.affected.add(newIds[i]);
+    state.outbound.add(newIds[i]);
+    flow.add(p.row.id);
+    writes.push({ id: p.row.id, mv_id: newIds[i], link: "projected", clear_pending: false, clear_contrib: true, event: "link" });
+  });
+
+  if (removed.length > 0) await tx.query(`delete from cs_object where id = any($1::bigint[])`, [removed]);
+  const now = ctx.now().toISOString();
+  await updateRows(
+    tx,
+    "cs_object",
+    { id: "bigint", mv_id: "bigint", link: "text", clear_pending: "boolean", clear_contrib: "boolean", event: "text" },
+    writes,
+    `mv_id = v.mv_id, link = v.link,
+     pending_import = case when v.clear_pending then null else t.pending_import end,
+     contrib = case when v.clear_contrib then null else t.contrib end,
+     unresolved_refs = case when v.clear_contrib then null else t.unresolved_refs end,
+     linked_at = case when v.event = 'link' then '${now}'::timestamptz else t.linked_at end,
+     disconnected_at = case when v.event = 'unlink' then '${now}'::timestamptz else t.disconnected_at end,
+     synced_at = '${now}'::timestamptz`,
+  );
+}
+
+async function flowPhase(
+  tx: Queryable,
+  ctx: EngineContext,
+  ma: CompiledMA,
+  ids: number[],
+  state: SyncState,
+  run: RunRecorder,
+): Promise<void> {
+  const rows = (await csByIds(tx, ids)).filter((r) => r.mv_id !== null && !r.deleted);
+  const mvs = new Map((await mvByIds(tx, rows.map((r) => r.mv_id!))).map((m) => [m.id, m]));
+  const evaluated: Array<{ row: CsRow; values: Record<string, Attributes>; refs: ReturnType<typeof contributions>["refs"] }> = [];
+  const anchorsNeeded = new Set<string>();
+  for (const row of rows) {
+    const mv = mvs.get(row.mv_id!);
+    if (!mv) continue;
+    try {
+      const c = contributions(rulesInScope(ma, row.object_type, row.attrs), mv.object_type, row.attrs);
+      for (const r of c.refs) for (const a of r.anchors) anchorsNeeded.add(a);
+      evaluated.push({ row, values: c.values, refs: c.refs });
+    } catch (e) {
+      if (!(e instanceof ObjectRuleError)) throw e;
+      run.error({ csId: String(row.id), anchor: row.anchor ?? undefined, code: e.code, message: e.message });
+    }
+  }
+  // Reference values are anchors in this MA; the metaverse holds the referenced object's MV id.
+  const byAnchor = new Map<string, CsRow>();
+  for (const r of await csByAnchors(tx, ma.name, [...anchorsNeeded])) byAnchor.set(`${r.object_type}\u0000${r.anchor}`, r);
+  const writes: Array<{ id: number; contrib: string; unresolved: string | null }> = [];
+  for (const e of evaluated) {
+    const unresolved: string[] = [];
+    for (const ref of e.refs) {
+      const ids: string[] = [];
+      for (const a of ref.anchors) {
+        const target = byAnchor.get(`${ref.referenceTo}\u0000${a}`);
+        if (target?.mv_id != null) ids.push(String(target.mv_id));
+        else unresolved.push(a);
+      }
+      const attrIsMulti = ref.anchors.length > 1;
+      e.values[ref.rule][ref.attribute] = ids.length === 0 ? null : attrIsMulti ? ids.sort() : ids[0];
+    }
+    const contrib = canonical(e.values);
+    const unresolvedJson = unresolved.length > 0 ? JSON.stringify(unresolved.sort()) : null;
+    const changed = contrib !== canonical(e.row.contrib ?? {});
+    if (changed) state.affected.add(e.row.mv_id!);
+    const unresolvedChanged = unresolvedJson !== (e.row.unresolved_refs ? JSON.stringify(e.row.unresolved_refs) : null);
+    if (changed || unresolvedChanged || e.row.pending_import !== null) writes.push({ id: e.row.id, contrib, unresolved: unresolvedJson });
+  }
+  await updateRows(
+    tx,
+    "cs_object",
+    { id: "bigint", contrib: "text", unresolved: "text" },
+    writes,
+    `contrib = v.contrib::jsonb, unresolved_refs = v.unresolved::jsonb, pending_import = null`,
+  );
+  // Objects that errored keep nothing pending: the error is recorded; the next full sync retries.
+  const ok = new Set(evaluated.map((e) => e.row.id));
+  const failed = ids.filter((id) => !ok.has(id));
+  if (failed.length > 0) await tx.query(`update cs_object set pending_import = null where id = any($1::bigint[])`, [failed]);
+}
+
+/** Recomputes precedence for every affected MV object and applies object deletion rules. */
+async function recomputeMetaverse(ctx: EngineContext, state: SyncState, run: RunRecorder): Promise<void> {
+  const ids = [...state.affected].sort((a, b) => a - b);
+  state.affected = new Set();
+  const lost = state.lost;
+  state.lost = new Map();
+  for (const batch of chunks(ids, ctx.batchSize)) {
+    await ctx.db.transaction(async (tx) => {
+      const mvs = await mvByIds(tx, batch);
+      const connectors = await contributionsOf(tx, batch);
+      const byMv = new Map<number, typeof connectors>();
+      for (const c of connectors) {
+        const list = byMv.get(c.mv_id!) ?? [];
+        list.push(c);
+        byMv.set(c.mv_id!, list);
+      }
+      const now = ctx.now().toISOString();
+      const updates: Array<{ id: number; attrs: string; lineage: string }> = [];
+      const deletions: number[] = [];
+      for (const mv of mvs) {
+        if (mv.deleted_at) continue;
+        const conns = byMv.get(mv.id) ?? [];
+        const lostIn = lost.get(mv.id);
+        if (lostIn && shouldDelete(ctx, mv.object_type, conns, lostIn)) {
+          deletions.push(mv.id);
+          state.outbound.add(mv.id);
+          run.counts.deletes++;
+          continue;
+        }
+        const contribs: Contribution[] = [];
+        for (const c of conns) {
+          for (const [rule, values] of Object.entries(c.contrib ?? {})) {
+            const r = ctx.config.inboundByName.get(rule);
+            if (r) contribs.push({ csId: c.id, ma: c.ma, rule, precedence: r.precedence, values });
+          }
+        }
+        const resolved = resolvePrecedence(contribs);
+        if (canonical(resolved.attrs) === canonical(mv.attrs)) continue;
+        const lineage: Record<string, unknown> = {};
+        for (const [attr, l] of Object.entries(resolved.lineage)) {
+          const old = mv.lineage[attr] as { ma?: string; rule?: string; cs?: number; at?: string } | undefined;
+          const same = old && old.ma === l.ma && old.rule === l.rule && old.cs === l.cs && canonical(mv.attrs[attr]) === canonical(resolved.attrs[attr]);
+          lineage[attr] = { ...l, at: same ? old.at : now };
+        }
+        updates.push({ id: mv.id, attrs: canonical(resolved.attrs), lineage: canonical(lineage) });
+        state.outbound.add(mv.id);
+        run.counts.updates++;
+      }
+      await updateRows(
+        tx,
+        "mv_object",
+        { id: "bigint", attrs: "text", lineage: "text" },
+        updates,
+        `attrs = v.attrs::jsonb, lineage = v.lineage::jsonb, updated_at = '${now}'::timestamptz`,
+      );
+      if (deletions.length > 0) {
+        await tx.query(`update mv_object set deleted_at = $2 where id = any($1::bigint[])`, [deletions, now]);
+      }
+    });
+  }
+}
+
+function shouldDelete(ctx: EngineContext, mvType: string, connectors: Array<{ ma: string }>, lostIn: Set<string>): boolean {
+  const policy = retentionFor(ctx.config, mvType);
+  for (const ma of lostIn) {
+    if (policy.disconnectedFrom.has(ma) && !connectors.some((c) => c.ma === ma)) return true;
+  }
+  return policy.lastConnectorRemoved && connectors.length === 0;
+}

@@ -1,0 +1,22 @@
+// Shared by the config tests: a temporary copy of a fixture directory with files replaced or added,
+// so each test shows the exact YAML (and so the exact lines) it is about.
+import { cpSync, mkdtempSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { after } from "node:test";
+
+export const FIXTURES = fileURLToPath(new URL("./fixtures/", import.meta.url));
+export const VALID = join(FIXTURES, "valid");
+
+/** A temp dir holding `base` (a fixture dir, or null for none) overlaid with `files`; removed after the test file. */
+export function configDir(files: Record<string, string>, base: string | null = VALID): string {
+  const dir = mkdtempSync(join(tmpdir(), "idsync-config-"));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+  if (base) cpSync(base, dir, { recursive: true });
+  for (const [name, text] of Object.entries(files)) {
+    mkdirSync(dirname(join(dir, name)), { recursive: true });
+    writeFileSync(join(dir, name), text);
+  }
+  return dir;
+}
