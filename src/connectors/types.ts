@@ -88,6 +88,11 @@ export interface Connector {
    * whole file per call wants them all at once (Infinity); a directory wants modest batches.
    */
   readonly exportBatchSize?: number;
+  /**
+   * True when the next delta import after an export must re-read everything (a file the export
+   * rewrote): the engine then forgets the watermark, so the confirming import sees every export.
+   */
+  readonly snapshotAfterExport?: boolean;
   /** Streams every object of every declared object type. */
   fullImport(): AsyncIterable<ImportBatch<ImportedObject>>;
   /** Changes since the watermark (undefined: first run). */

@@ -57,6 +57,9 @@ export async function runExport(ctx: EngineContext, maName: string, connector: C
     run.status = "stopped-deletion-threshold";
     run.message = `deletion threshold: ${threshold.reason}; no delete was sent. Review the pending deletes, then release them once with --allow-deletes`;
   }
+  if (connector.snapshotAfterExport) {
+    await ctx.db.query(`delete from watermark where ma = $1`, [maName]);
+  }
   const ids = (
     await ctx.db.query<{ cs_id: number }>(
       `select cs_id from pending_export where ma = $1 and state <> 'unconfirmed' ${holdDeletes ? "and op <> 'delete'" : ""}

@@ -275,8 +275,9 @@ async function outboundBatch(
     if (missing.length > 0) waiting.add(plan.mv.id);
     if (missing.length > 0 || c.unresolved_out) unresolvedWrites.push({ id: c.id, unresolved: missing.length > 0 ? JSON.stringify(missing) : null });
     const pe = pes.get(c.id);
-    if (pe && pe.op === "add" && pe.state !== "unconfirmed") {
-      // Not exported yet: the add itself carries the current values.
+    if (pe && pe.op === "add" && pe.state !== "unconfirmed" && c.imported_at === null) {
+      // Not exported yet: the add itself carries the current values. (Once an import has seen the
+      // object — e.g. an add that landed just before a crash — it is diffed like any other.)
       const all = computeTargetValues(plan.rules, plan.mv.attrs, { initial: true });
       resolveOutboundReferences(all, (t, id) => refValues.get(`${plan.group.ma}\u0000${t}\u0000${id}`));
       peWrites.push({ cs_id: c.id, ma: c.ma, op: "add", new_dn: null, changes: addPayload(all.values), state: "pending" });

@@ -6,6 +6,7 @@ import yaml from "js-yaml";
 import type { StatusCause } from "./errors.ts";
 import { resourceType, type KObject, type ResourceType } from "./resources.ts";
 import { compileSchema, type StructuralSchema } from "./schema.ts";
+import { DEFAULT_COLUMNS, type PrinterColumn } from "./table.ts";
 
 interface CrdVersion {
   name: string;
@@ -14,6 +15,7 @@ interface CrdVersion {
   schema?: { openAPIV3Schema?: StructuralSchema };
   subresources?: { status?: object };
   selectableFields?: Array<{ jsonPath: string }>;
+  additionalPrinterColumns?: PrinterColumn[];
 }
 
 interface CrdSpec {
@@ -62,6 +64,7 @@ export function customResourceTypes(crd: KObject): ResourceType[] {
         statusSubresource: !!v.subresources?.status,
         allowUnconditionalUpdate: false,
         fieldSelectors: (v.selectableFields ?? []).map((f) => f.jsonPath.replace(/^\./, "")),
+        printerColumns: v.additionalPrinterColumns ?? DEFAULT_COLUMNS,
         schema: compileSchema(v.schema?.openAPIV3Schema ?? { type: "object", "x-kubernetes-preserve-unknown-fields": true }),
         // Versions share storage; an object read through a version carries that version's apiVersion.
         toView: (stored) => ({ ...stored, apiVersion: `${spec.group}/${v.name}` }),

@@ -107,6 +107,11 @@ describe("custom resources: create, get, list, update", () => {
     await expectStatus(api.replaceNamespacedCustomObject({ ...TA, name: "unconditional", body: testAgent("other") }), 400);
   });
 
+  it("wants apiVersion and kind in a custom resource body (400), as unstructured decoding does", async () => {
+    const status = await expectStatus(api.createNamespacedCustomObject({ ...TA, body: { metadata: { name: "kindless" }, spec: {} } }), 400);
+    assert.match(status.message, /^Object 'Kind' is missing in/);
+  });
+
   it("does not write an update that changes nothing", async () => {
     const created = (await api.createNamespacedCustomObject({ ...TA, body: testAgent("no-op") })) as Obj;
     const same = (await api.replaceNamespacedCustomObject({ ...TA, name: "no-op", body: created })) as Obj;

@@ -5,6 +5,7 @@ import { badRequest, methodNotAllowed, notFound, routeNotFound } from "./errors.
 import type { RequestInfo } from "./requestinfo.ts";
 import type { KObject, ResourceRegistry, ResourceType } from "./resources.ts";
 import { fieldSelector, labelSelector, type Matcher } from "./selectors.ts";
+import { toTable, wantsTable } from "./table.ts";
 import type { ObjectStore } from "./store.ts";
 import type { WatchHub } from "./watch.ts";
 import { create, patch, remove, replace, view, type Reply, type WriteRequest } from "./writes.ts";
@@ -21,6 +22,7 @@ export interface ResourceCall {
   query: URLSearchParams;
   contentType: string;
   userAgent: string;
+  accept: string;
   body: Buffer;
 }
 
@@ -57,7 +59,7 @@ interface ContinueToken {
   after: string;
 }
 
-function list(state: ServerState, type: ResourceType, namespace: string | undefined, query: URLSearchParams): Reply {
+function list(state: ServerState, type: ResourceType, namespace: string | undefined, query: URLSearchParams, table: boolean): Reply {
   const matches = matcher(type, namespace, query);
   let items = state.store.list(type.storageKey, namespace).filter(matches);
   const key = (o: KObject) => `${o.metadata.namespace ?? ""}/${o.metadata.name}`;
@@ -79,6 +81,9 @@ function list(state: ServerState, type: ResourceType, namespace: string | undefi
     metadata.remainingItemCount = items.length - limit;
     items = items.slice(0, limit);
     metadata.continue = Buffer.from(JSON.stringify({ rv, after: key(items[items.length - 1]) })).toString("base64url");
+  }
+  if (table && type.printerColumns) {
+    return { code: 200, body: toTable(items.map((o) => view(type, o)), type.printerColumns, metadata, query.get("includeObject")) };
   }
   return {
     code: 200,
@@ -106,7 +111,10 @@ function watch(state: ServerState, res: ServerResponse, type: ResourceType, call
     kind: type.kind,
     apiVersion: apiVersionOf(type),
     matches: matcher(type, namespace, call.query, call.info.name),
-    view: (o) => view(type, o),
+    view: (o) =>
+      wantsTable(call.accept) && type.printerColumns
+        ? toTable([view(type, o)], type.printerColumns, {}, call.query.get("includeObject"))
+        : view(type, o),
     resumeAfter: parseResourceVersion(call.query.get("resourceVersion")),
     current: () => state.store.list(type.storageKey, namespace),
     bookmarks: ["true", "1"].includes(call.query.get("allowWatchBookmarks") ?? ""),
@@ -135,10 +143,13 @@ export function handleResource(state: ServerState, res: ServerResponse, call: Re
     case "get": {
       const obj = state.store.get(type.storageKey, namespace, info.name!);
       if (!obj) throw notFound(type, info.name!);
+      if (wantsTable(call.accept) && type.printerColumns) {
+        return { code: 200, body: toTable([view(type, obj)], type.printerColumns, { resourceVersion: obj.metadata.resourceVersion }, call.query.get("includeObject")) };
+      }
       return { code: 200, body: view(type, obj) };
     }
     case "list":
-      return list(state, type, namespace, call.query);
+      return list(state, type, namespace, call.query, wantsTable(call.accept));
     case "watch":
       watch(state, res, type, call, namespace);
       return undefined;

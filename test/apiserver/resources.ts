@@ -2,6 +2,7 @@
 // (group, version, plural) to them. Built-in types live in builtins.ts, custom resources are
 // registered from CustomResourceDefinitions (crds.ts), at start-up or when one is created.
 import type { StatusCause } from "./errors.ts";
+import type { PrinterColumn } from "./table.ts";
 
 export interface ManagedFieldsEntry {
   manager: string;
@@ -78,6 +79,8 @@ export interface ResourceType {
   fieldSelectors: string[];
   schema?: ObjectSchema;
   strategy?: Strategy;
+  /** Columns of the Table `kubectl get` asks for; types without them answer with plain objects. */
+  printerColumns?: PrinterColumn[];
   /** Converts the stored form to the form of this group/version and back (events.k8s.io). */
   toView?(stored: KObject): KObject;
   fromView?(obj: KObject): KObject;

@@ -28,7 +28,7 @@ export interface ApiServerOptions {
   crdFiles?: string[];
   /** Absent: every request is allowed. */
   rbac?: RbacOptions;
-  /** Events kept for watch resumption (default 1000); a resume from before them gets 410 Gone. */
+  /** Events kept per resource for watch resumption (default 1000); a resume from before them gets 410 Gone. */
   historyLimit?: number;
   /** How often watches that allow bookmarks get one (default 1000 ms; a real server: about a minute). */
   bookmarkIntervalMs?: number;
@@ -154,7 +154,7 @@ export async function startApiServer(opts: ApiServerOptions = {}): Promise<ApiSe
     record.allowed = true;
     const reply: Reply | undefined = handleResource(state, res, {
       info, query: url.searchParams, contentType: req.headers["content-type"] ?? "application/json",
-      userAgent: req.headers["user-agent"] ?? "", body,
+      userAgent: req.headers["user-agent"] ?? "", accept: req.headers.accept ?? "", body,
     });
     if (reply) sendJson(res, reply.code, reply.body);
   }

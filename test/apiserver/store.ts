@@ -1,8 +1,9 @@
 // The object store: what etcd plus the watch cache are to the real API server. One global,
 // monotonically increasing revision stamps every write (an object's resourceVersion is the revision
-// of its last write), and a bounded history of events lets watches resume from a resourceVersion.
-// A resume from before the retained history is "too old" (410 Gone), exactly the situation
-// informers must survive by re-listing.
+// of its last write), and a bounded history of events per resource (as the real watch cache keeps
+// one per resource, so a flood of Events does not expire ManagementAgent watches) lets watches
+// resume from a resourceVersion. A resume from before the retained history is "too old"
+// (410 Gone), exactly the situation informers must survive by re-listing.
 import type { KObject } from "./resources.ts";
 
 export type EventType = "ADDED" | "MODIFIED" | "DELETED";
@@ -25,9 +26,9 @@ function keyOf(namespace: string | undefined, name: string): string {
 export class ObjectStore {
   private revision = 1;
   private readonly tables = new Map<string, Map<string, KObject>>();
-  private history: StoredEvent[] = [];
-  /** Watching from a resourceVersion below this needs events we no longer have. */
-  private watchableFrom = 1;
+  private readonly histories = new Map<string, { events: StoredEvent[]; watchableFrom: number }>();
+  /** Watching any resource from a resourceVersion below this needs events we no longer have. */
+  private compactedTo = 1;
   private readonly listeners = new Set<(event: StoredEvent) => void>();
 
   constructor(private readonly historyLimit: number) {}
@@ -66,19 +67,20 @@ export class ObjectStore {
     else table.set(key, stored);
 
     const event: StoredEvent = { type, revision: this.revision, storageKey, object: stored, previous };
-    this.history.push(event);
-    while (this.history.length > this.historyLimit) {
-      const forgotten = this.history.shift()!;
-      this.watchableFrom = forgotten.revision;
-    }
+    let history = this.histories.get(storageKey);
+    if (!history) this.histories.set(storageKey, (history = { events: [], watchableFrom: 1 }));
+    history.events.push(event);
+    while (history.events.length > this.historyLimit) history.watchableFrom = history.events.shift()!.revision;
     for (const listener of [...this.listeners]) listener(event);
     return structuredClone(stored);
   }
 
-  /** The events after `resourceVersion`, or the verdict that they are no longer known. */
-  eventsAfter(resourceVersion: number): ResumePoint {
-    if (resourceVersion < this.watchableFrom) return { tooOld: true, oldest: this.watchableFrom };
-    return { events: this.history.filter((e) => e.revision > resourceVersion) };
+  /** One resource's events after `resourceVersion`, or the verdict that they are no longer known. */
+  eventsAfter(storageKey: string, resourceVersion: number): ResumePoint {
+    const history = this.histories.get(storageKey);
+    const oldest = Math.max(this.compactedTo, history?.watchableFrom ?? 1);
+    if (resourceVersion < oldest) return { tooOld: true, oldest };
+    return { events: (history?.events ?? []).filter((e) => e.revision > resourceVersion) };
   }
 
   subscribe(listener: (event: StoredEvent) => void): () => void {
@@ -92,8 +94,8 @@ export class ObjectStore {
    * list returns a resourceVersion that *can* be watched (otherwise a client would loop 410 → list → 410).
    */
   compact(): void {
-    this.history = [];
+    this.histories.clear();
     this.revision += 1;
-    this.watchableFrom = this.revision;
+    this.compactedTo = this.revision;
   }
 }

@@ -2,7 +2,7 @@
 // 410 Gone for compacted history, selector transitions, dropped connections and restarts.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { CustomObjectsApi, makeInformer, PatchStrategy, setHeaderOptions, Watch, type KubernetesObject } from "@kubernetes/client-node";
+import { CoreV1Api, CustomObjectsApi, makeInformer, PatchStrategy, setHeaderOptions, Watch, type KubernetesObject } from "@kubernetes/client-node";
 import type { ApiServer } from "./server.ts";
 import { eventually, kubeConfigFor, startWithFixture, TA, testAgent } from "./helpers.ts";
 
@@ -24,7 +24,7 @@ describe("watch", () => {
   after(() => server.stop());
 
   /** Opens a watch and collects its events until `done`. */
-  async function collect(query: Record<string, unknown>) {
+  async function collect(query: Record<string, string | number | boolean | undefined>) {
     const events: Array<{ type: string; object: Obj }> = [];
     let ended: { err: unknown } | undefined;
     const req = await watch.watch(PATH, query, (type, object) => events.push({ type, object }), (err) => (ended = { err }));
@@ -116,6 +116,17 @@ describe("watch", () => {
       await w.watch(PATH, { resourceVersion: first.metadata.resourceVersion }, (type, obj) => events.push(`${type} ${(obj as Obj).code ?? ""}`), () => (done = true));
       await eventually(() => done, "the 410 stream to end");
       assert.deepEqual(events, ["ERROR 410"]);
+
+      // History is kept per resource: many writes of another resource expire nothing here.
+      const last = (await smallApi.getNamespacedCustomObject({ ...TA, name: "h4" })) as Obj;
+      const core = kubeConfigFor(small).makeApiClient(CoreV1Api);
+      for (let i = 0; i < 5; i++) await core.createNamespacedConfigMap({ namespace: "default", body: { metadata: { name: `cm-${i}` } } });
+      const later: string[] = [];
+      const req = await w.watch(PATH, { resourceVersion: last.metadata.resourceVersion }, (type, obj) => later.push(`${type} ${(obj as Obj).metadata?.name ?? ""}`), () => {});
+      await smallApi.createNamespacedCustomObject({ ...TA, body: testAgent("h5") });
+      await eventually(() => later.length > 0, "an event for h5");
+      req.abort();
+      assert.deepEqual(later, ["ADDED h5"]);
     } finally {
       await small.stop();
     }

@@ -17,8 +17,8 @@ export interface WatchRequest {
   apiVersion: string;
   /** Namespace, label and field selector of the request. */
   matches(obj: KObject): boolean;
-  /** The stored object as this request's group/version shows it. */
-  view(obj: KObject): KObject;
+  /** The stored object as this request's group/version (or Table) shows it. */
+  view(obj: KObject): unknown;
   /** Undefined: start with the current state; a number: resume after that resourceVersion. */
   resumeAfter?: number;
   /** Current objects of the table, for a watch without a resourceVersion. */
@@ -63,7 +63,7 @@ export class WatchHub {
     const send = (event: WireEvent) => res.write(JSON.stringify(event) + "\n");
 
     if (w.resumeAfter !== undefined) {
-      const resume = this.store.eventsAfter(w.resumeAfter);
+      const resume = this.store.eventsAfter(w.storageKey, w.resumeAfter);
       if ("tooOld" in resume) {
         send({ type: "ERROR", object: expired(`too old resource version: ${w.resumeAfter} (${resume.oldest})`).toStatus() });
         res.end();

@@ -42,6 +42,8 @@ export function view(type: ResourceType, stored: KObject): KObject {
 }
 
 function parseBody(w: WriteRequest, asYaml = false): KObject {
+  // kubectl's typed commands (`kubectl create secret`) send protobuf; this server speaks JSON and YAML only.
+  if (/protobuf|cbor/.test(w.contentType)) throw unsupportedMediaType(["application/json", "application/yaml"]);
   let parsed: unknown;
   try {
     const text = w.body.toString("utf8");
@@ -83,6 +85,11 @@ function admit(w: WriteRequest, stored: KObject, old: KObject | undefined): void
 }
 
 function checkIdentity(w: WriteRequest, obj: KObject): void {
+  // Custom resources are decoded as unstructured objects, which must say what they are; built-in
+  // types are decoded into their Go type, which fills apiVersion and kind from the URL.
+  if (w.type.custom && (!obj.kind || !obj.apiVersion)) {
+    throw badRequest(`Object '${obj.kind ? "apiVersion" : "Kind"}' is missing in '${JSON.stringify(obj)}'`);
+  }
   if (obj.kind !== undefined && obj.kind !== w.type.kind) {
     throw badRequest(`the kind in the body (${obj.kind}) does not match the kind of the resource (${w.type.kind})`);
   }
@@ -217,6 +224,10 @@ export function replace(store: ObjectStore, w: WriteRequest): Reply {
     throw invalid(w.type.kind, w.type.group, w.name!, [{ reason: "FieldValueInvalid", field: "metadata.resourceVersion", message: "Invalid value: 0x0: must be specified for an update" }]);
   }
   if (rv && rv !== old.metadata.resourceVersion) throw conflict(w.type, w.name!, STALE_OBJECT);
+  const uid = candidate.metadata.uid;
+  if (uid && uid !== old.metadata.uid) {
+    throw conflict(w.type, w.name!, `Precondition failed: UID in precondition: ${uid}, UID in object meta: ${old.metadata.uid}`);
+  }
   return update(store, w, old, candidate, false);
 }
 

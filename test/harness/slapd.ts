@@ -236,10 +236,12 @@ export async function startSlapd(opts: SlapdOptions = {}): Promise<Slapd> {
   const user = serviceUser();
   if (user) chownTree(dir, user.uid, user.gid);
 
-  const port = opts.port ?? (await freePort());
-  const tlsPort = tls ? await freePort() : undefined;
-  const url = `ldap://127.0.0.1:${port}`;
-  const ldapsUrl = tlsPort ? `ldaps://127.0.0.1:${tlsPort}` : undefined;
+  let url = "";
+  let ldapsUrl: string | undefined;
+  const pickPorts = async () => {
+    url = `ldap://127.0.0.1:${opts.port ?? (await freePort())}`;
+    ldapsUrl = tls ? `ldaps://127.0.0.1:${await freePort()}` : undefined;
+  };
   let exited: Promise<void> = Promise.resolve();
 
   const launch = async () => {
@@ -276,7 +278,16 @@ export async function startSlapd(opts: SlapdOptions = {}): Promise<Slapd> {
   };
 
   try {
-    await launch();
+    // A random port can be taken between choosing it and slapd binding it: then try another.
+    for (let attempt = 1; ; attempt++) {
+      await pickPorts();
+      try {
+        await launch();
+        break;
+      } catch (err) {
+        if (opts.port !== undefined || attempt >= 3) throw err;
+      }
+    }
     const base = [
       baseEntryLdif(suffix),
       `dn: ou=people,${suffix}\nobjectClass: organizationalUnit\nou: people\n`,

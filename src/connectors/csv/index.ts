@@ -31,6 +31,8 @@ export function createCsvConnector(ma: ManagementAgent, ctx: ConnectorContext): 
     referenceBy: "anchor",
     // Every export call rewrites the whole file: one call for the whole run keeps it linear.
     exportBatchSize: Number.POSITIVE_INFINITY,
+    // Exports rewrite the file; a delta that skipped an unchanged-looking file could miss a refuted export.
+    snapshotAfterExport: true,
     fullImport: () => importBatches(target, new CsvFileReader(target.file, target.delimiter, ctx.signal)),
     async deltaImport(watermark: string | undefined): Promise<DeltaImport> {
       const now = await hashFile(target.file);

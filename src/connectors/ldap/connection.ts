@@ -2,7 +2,7 @@
 // into "the server said no to this operation" (an LDAP result code: per-object) and "the server
 // cannot be reached" (everything else: the run stops, see ConnectorUnavailableError).
 import { readFileSync } from "node:fs";
-import { connect as netConnect, isIP, type Socket } from "node:net";
+import { isIP } from "node:net";
 import { resolve } from "node:path";
 import type { ConnectionOptions } from "node:tls";
 import { Client, ResultCodeError } from "ldapts";
@@ -156,8 +156,7 @@ export class LdapConnection {
     const tls = secure || s.startTLS ? this.tlsOptions() : undefined;
     const client = new Client({
       url: s.url,
-      createConnection: process.env.NOCORK ? undefined : (corkedConnect as unknown as typeof netConnect),
-      timeout: process.env.NOTO ? undefined : s.timeoutMs,
+      timeout: s.timeoutMs,
       connectTimeout: Math.min(s.timeoutMs, 15_000),
       tlsOptions: secure ? tls : undefined,
     });
@@ -192,29 +191,6 @@ export class LdapConnection {
     this.client = client;
     return client;
   }
-}
-
-/**
- * A plain TCP connection whose writes within one tick go out as one: pipelined exports issue
- * several requests at once, and one system call for them instead of one each is most of the
- * difference to ldapadd's rate on a loaded machine.
- */
-function corkedConnect(port: number, host: string): Socket {
-  const socket = netConnect(port, host);
-  const write = socket.write.bind(socket) as (...args: unknown[]) => boolean;
-  let corked = false;
-  socket.write = ((...args: unknown[]) => {
-    if (!corked) {
-      corked = true;
-      socket.cork();
-      process.nextTick(() => {
-        corked = false;
-        socket.uncork();
-      });
-    }
-    return write(...args);
-  }) as typeof socket.write;
-  return socket;
 }
 
 /** A short reason for a network-level failure (ECONNREFUSED, connection closed, timeout…). */

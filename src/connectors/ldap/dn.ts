@@ -147,10 +147,10 @@ export function isWithin(dn: string, base: string): boolean {
   return b.every((r, k) => r === d[off + k]);
 }
 
-/** True when one DN is equal to, an ancestor of, or a descendant of the other (normalized forms). */
-export function dnRelated(a: string, b: string): boolean {
-  if (a.length > b.length) [a, b] = [b, a];
-  return b === a || b.endsWith("," + a) || a === "";
+/** The normalized DN and those of all its ancestors: [self, parent, …, last RDN]. */
+export function normalizedLineage(dn: string): string[] {
+  const rdns = parseDN(dn).map(normalizeRDN);
+  return rdns.map((_, k) => rdns.slice(k).join(","));
 }
 
 /**

@@ -103,7 +103,7 @@ async function* searchType(
     const items: ImportedObject[] = [];
     const problems: ImportProblem[] = [];
     for (const entry of page.value.searchEntries) {
-      const r = readEntry(entry, map, schema);
+      const r = readEntry(entry, map);
       marks.see(r.entryCSN, r.modifyTimestamp);
       const anchor = plan.entryUUIDAnchor ? r.entryUUID : anchorOf({ ...plan.spec, attributes: plan.attributes }, r.attrs);
       for (const message of r.problems) problems.push({ location: entry.dn, anchor, code: "attributeValue", message });

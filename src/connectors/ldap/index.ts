@@ -2,7 +2,8 @@
 //
 //   spec.connector.ldap: url (ldap:// or ldaps://), startTLS, bindDN, passwordSecretRef {name, key},
 //   baseDN, tls {caFile, insecureSkipVerify}, pageSize (500), timeoutSeconds (120),
-//   accesslogBase (OpenLDAP accesslog suffix, for deletions in delta imports)
+//   accesslogBase (OpenLDAP accesslog suffix, for deletions in delta imports),
+//   readAnchorAfterAdd (default true: an add returns the entryUUID, via the Post-Read control)
 //   objectTypes[]: objectClasses (search and add), searchFilter (ANDed), anchor (default entryUUID),
 //   attributes (type reference = a DN; binary = base64)
 //

@@ -10,6 +10,8 @@ import { ResultCodeError, type Client, type Entry } from "ldapts";
 export interface DirectorySchema {
   /** A key shared by every name and the OID of one attribute type: the lower-cased primary name. */
   key(name: string): string;
+  /** The server's spelling of the attribute (its first NAME); the name itself when unknown. */
+  serverName(name: string): string;
   /** The attribute must be requested and written as "<name>;binary". */
   binaryTransfer(name: string): boolean;
 }
@@ -26,6 +28,7 @@ const KNOWN_BINARY_TRANSFER = new Set([
 
 export const FALLBACK_SCHEMA: DirectorySchema = {
   key: (name) => name.toLowerCase(),
+  serverName: (name) => name,
   binaryTransfer: (name) => KNOWN_BINARY_TRANSFER.has(name.toLowerCase()),
 };
 
@@ -71,6 +74,10 @@ export function buildSchema(attributeTypes: string[], ldapSyntaxes: string[]): D
     key(name) {
       const at = byName.get(name.toLowerCase());
       return (at ? (at.names[0] ?? at.oid) : name).toLowerCase();
+    },
+    serverName(name) {
+      const at = byName.get(name.toLowerCase());
+      return at ? (at.names[0] ?? at.oid) : name;
     },
     binaryTransfer(name) {
       const at = byName.get(name.toLowerCase());

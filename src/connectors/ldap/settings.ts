@@ -12,6 +12,12 @@ export interface LdapConnectorSettingsExtra {
    * reads deletions from it; when not, deletions are only seen by the next full import.
    */
   accesslogBase?: string;
+  /**
+   * Default true: an add returns the new entry's anchor (entryUUID), read with the Post-Read
+   * control in the add's own answer. false skips it (about a fifth faster on OpenLDAP): the engine
+   * then learns the anchor from the import that confirms the add, carrying the object by its DN.
+   */
+  readAnchorAfterAdd?: boolean;
 }
 
 export interface LdapSettings {
@@ -26,6 +32,7 @@ export interface LdapSettings {
   pageSize: number;
   timeoutMs: number;
   accesslogBase?: string;
+  readAnchorAfterAdd: boolean;
 }
 
 /** One declared object type, ready to search and write. */
@@ -86,6 +93,7 @@ export function resolveSettings(ma: ManagementAgent): { settings: LdapSettings; 
     pageSize,
     timeoutMs: Math.round(timeout * 1000),
     accesslogBase: raw.accesslogBase,
+    readAnchorAfterAdd: raw.readAnchorAfterAdd !== false,
   };
   const types = ma.spec.objectTypes.map((t, i) => planType(name, t, i));
   return { settings, types };

@@ -26,6 +26,16 @@ export interface AttributeMap {
   spec(name: string): AttributeSpec | undefined;
   /** The name to write an attribute under: the declared spelling, with ;binary when required. */
   wireName(name: string): string;
+  /** What an attribute description returned by the server is to us (memoized per description). */
+  classify(description: string): Classified;
+}
+
+/** An attribute description from the server: the declared attribute and/or an operational one. */
+interface Classified {
+  spec?: AttributeSpec;
+  operational?: "entryuuid" | "entrycsn" | "modifytimestamp";
+  /** Tagged (cn;lang-de) or otherwise not ours. */
+  skip: boolean;
 }
 
 export function attributeMap(plan: LdapTypePlan | undefined, schema: DirectorySchema): AttributeMap {
@@ -37,13 +47,32 @@ export function attributeMap(plan: LdapTypePlan | undefined, schema: DirectorySc
   for (const a of plan?.attributes ?? []) {
     if (a.type !== "binary") continue;
     // ldapts matches these names case-sensitively against what the server sends back.
-    buffers.push(a.name, a.name.toLowerCase(), schema.key(a.name), wire(a.name));
+    const server = schema.serverName(a.name);
+    buffers.push(a.name, server, wire(a.name), wire(server));
   }
+  const seen = new Map<string, Classified>();
+  const classify = (description: string): Classified => {
+    let c = seen.get(description);
+    if (c) return c;
+    const [base, ...options] = description.split(";");
+    // Tagged values (cn;lang-de) are other attributes for our purpose; only ;binary is the same.
+    if (options.some((o) => o.toLowerCase() !== "binary")) {
+      c = { skip: true };
+    } else {
+      const key = schema.key(base);
+      const operational = key === "entryuuid" || key === "entrycsn" || key === "modifytimestamp" ? key : undefined;
+      const spec = byKey.get(key);
+      c = { spec, operational, skip: !spec && !operational };
+    }
+    seen.set(description, c);
+    return c;
+  };
   return {
     requested,
     buffers: [...new Set(buffers)],
     spec: (name) => byKey.get(schema.key(name)),
     wireName: (name) => wire(byKey.get(schema.key(name))?.name ?? name),
+    classify,
   };
 }
 
@@ -77,31 +106,31 @@ export interface ReadEntry {
   problems: string[];
 }
 
+const text = (v: string | Buffer): string => (Buffer.isBuffer(v) ? v.toString("utf8") : v);
+
 /** Maps a search entry to declared attributes; problems are per-attribute oddities, not failures. */
-export function readEntry(entry: Entry, map: AttributeMap, schema: DirectorySchema): ReadEntry {
+export function readEntry(entry: Entry, map: AttributeMap): ReadEntry {
   const out: ReadEntry = { attrs: {}, problems: [] };
-  for (const [type, raw] of Object.entries(entry)) {
+  for (const type in entry) {
     if (type === "dn") continue;
-    const [base, ...options] = type.split(";");
-    // Tagged values (cn;lang-de) are other attributes for our purpose; only ;binary is the same.
-    if (options.some((o) => o.toLowerCase() !== "binary")) continue;
-    const values = rawList(raw);
+    const c = map.classify(type);
+    if (c.skip) continue;
+    const values = rawList(entry[type]);
     if (values.length === 0) continue;
-    const key = schema.key(base);
-    const text = (v: string | Buffer) => (Buffer.isBuffer(v) ? v.toString("utf8") : v);
-    if (key === "entryuuid") out.entryUUID = text(values[0]);
-    else if (key === "entrycsn") out.entryCSN = values.map(text).sort().at(-1);
-    else if (key === "modifytimestamp") out.modifyTimestamp = text(values[0]);
-    const spec = map.spec(base);
+    if (c.operational === "entryuuid") out.entryUUID = text(values[0]);
+    else if (c.operational === "entrycsn") out.entryCSN = values.length === 1 ? text(values[0]) : values.map(text).sort().at(-1);
+    else if (c.operational === "modifytimestamp") out.modifyTimestamp = text(values[0]);
+    const spec = c.spec;
     if (!spec) continue;
-    const converted = values.map((v) => fromWire(spec, v, out.problems));
     if (spec.multiValued) {
-      out.attrs[spec.name] = converted.map((v) => String(v)).sort();
+      const list: string[] = [];
+      for (const v of values) list.push(String(fromWire(spec, v, out.problems)));
+      out.attrs[spec.name] = list.sort();
     } else {
-      if (converted.length > 1) {
-        out.problems.push(`attribute ${spec.name} is declared single-valued but has ${converted.length} values; the first is used`);
+      if (values.length > 1) {
+        out.problems.push(`attribute ${spec.name} is declared single-valued but has ${values.length} values; the first is used`);
       }
-      out.attrs[spec.name] = converted[0];
+      out.attrs[spec.name] = fromWire(spec, values[0], out.problems);
     }
   }
   return out;

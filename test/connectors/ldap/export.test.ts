@@ -133,3 +133,14 @@ test("an update by anchor alone finds the entry wherever it is", async () => {
   assert.ok(r.ok && r.dn === `uid=robert,${groups}`);
   assert.deepEqual((await entry(`uid=robert,${groups}`, "title")).attrs.get("title"), ["by anchor"]);
 });
+
+test("with readAnchorAfterAdd: false an add reports only its DN", async () => {
+  const lazy = connectorFor(slapd, [personType([{ name: "uid" }, { name: "cn" }, { name: "sn" }])], { readAnchorAfterAdd: false });
+  try {
+    const [r] = await lazy.export([{ op: "add", id: "l", objectType: "person", dn: `uid=lazy,${people}`, attrs: { uid: "lazy", cn: "Lazy", sn: "L" } }]);
+    assert.ok(r.ok && r.dn === `uid=lazy,${people}` && r.anchor === undefined, JSON.stringify(r));
+    assert.ok((await entry(`uid=lazy,${people}`, "entryUUID")).attrs.get("entryuuid")![0]);
+  } finally {
+    await lazy.close();
+  }
+});
