@@ -128,7 +128,7 @@ export async function openEngine(opts: EngineOptions): Promise<Engine> {
       for (const ma of mas) {
         const full = options.full || fullRequests.has(ma);
         if (!full) {
-          const pending = await db.query(`select 1 from cs_object where ma = $1 and (pending_import is not null or unresolved_refs is not null) limit 1`, [ma]);
+          const pending = await db.query(`select 1 from cs_object where ma = $1 and pending_import is not null limit 1`, [ma]);
           if (pending.rows.length === 0) continue;
         }
         record(await run(ma, full ? "full-sync" : "delta-sync", options));

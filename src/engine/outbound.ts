@@ -14,6 +14,7 @@ import {
   csByMvIdsIn,
   deletePendingExports,
   insertCsObjects,
+  markDirty,
   mvByIds,
   pendingExportsFor,
   refreshStatistics,
@@ -43,14 +44,16 @@ export function referenceByOf(ctx: EngineContext, ma: string): "anchor" | "dn" {
   return ctx.config.mas.get(ma)?.resource.spec.connector.type === "ldap" ? "dn" : "anchor";
 }
 
-/** Returns the MV objects that lost connectors (for object deletion rules), with the MAs. */
-export async function syncOutbound(ctx: EngineContext, mvIds: number[], run: RunRecorder): Promise<Map<number, Set<string>>> {
+/**
+ * Applies the outbound rules to these MV objects and clears their dirty mark, except for objects
+ * that lost a connector here: they stay dirty (with the MA recorded) for the deletion rules.
+ */
+export async function syncOutbound(ctx: EngineContext, mvIds: number[], run: RunRecorder): Promise<void> {
   const groups = groupOutboundRules(ctx.config.outbound, (ma) => referenceByOf(ctx, ma));
-  const lost = new Map<number, Set<string>>();
   const waiting = new Set<number>();
   let analyzed = false;
   for (const batch of chunks(mvIds, ctx.batchSize)) {
-    await ctx.db.transaction((tx) => outboundBatch(tx, ctx, groups, batch, run, lost, waiting));
+    await ctx.db.transaction((tx) => outboundBatch(tx, ctx, groups, batch, run, waiting));
     await run.flushErrors();
     if (!analyzed && run.counts.provisions >= BULK_CHANGE) {
       analyzed = true; // once: enough for the planner to see a big table, not a tiny one
@@ -68,10 +71,9 @@ export async function syncOutbound(ctx: EngineContext, mvIds: number[], run: Run
       )
     ).rows.map((r) => r.mv_id);
     for (const batch of chunks(retry, ctx.batchSize)) {
-      await ctx.db.transaction((tx) => outboundBatch(tx, ctx, groups, batch, run, lost, new Set()));
+      await ctx.db.transaction((tx) => outboundBatch(tx, ctx, groups, batch, run, new Set()));
     }
   }
-  return lost;
 }
 
 interface Plan {
@@ -87,9 +89,9 @@ async function outboundBatch(
   groups: OutboundGroup[],
   ids: number[],
   run: RunRecorder,
-  lost: Map<number, Set<string>>,
   waiting: Set<number>,
 ): Promise<void> {
+  const lost = new Map<number, Set<string>>();
   const now = ctx.now().toISOString();
   const mvs = await mvByIds(tx, ids);
   // Only the target MAs' objects are needed, except for deleted MV objects, which lose every connector.
@@ -305,6 +307,10 @@ async function outboundBatch(
   await deletePendingExports(tx, peDeletes.filter((id) => !written.has(id)));
   await upsertPendingExports(tx, peWrites);
   if (csRemovals.length > 0) await tx.query(`delete from cs_object where id = any($1::bigint[])`, [csRemovals]);
+  await tx.query(`update mv_object set dirty = false where id = any($1::bigint[]) and not (id = any($2::bigint[]))`, [ids, [...lost.keys()]]);
+  const byMa = new Map<string, number[]>();
+  for (const [mv, mas] of lost) for (const ma of mas) byMa.set(ma, [...(byMa.get(ma) ?? []), mv]);
+  for (const [ma, mvs] of byMa) await markDirty(tx, mvs, ma);
 }
 
 /** What the target holds or will hold: imported values, overlaid with an export not yet confirmed. */

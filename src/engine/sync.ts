@@ -19,7 +19,9 @@ import {
   csByAnchors,
   csByIds,
   contributionsOf,
+  dirtyMvIds,
   insertMvObjects,
+  markDirty,
   joinCandidates,
   mvByIds,
   mvIdsConnectedIn,
@@ -30,19 +32,9 @@ import {
 } from "../store/index.ts";
 import type { Attributes } from "../expr/index.ts";
 
-export interface SyncState {
-  /** MV objects whose inbound picture changed (contributions, connectors): recompute precedence. */
-  affected: Set<number>;
-  /** MV objects that lost a connector, with the MAs they lost one in (object deletion rules). */
-  lost: Map<number, Set<string>>;
-  /** MV objects whose outbound picture must be re-evaluated. */
-  outbound: Set<number>;
-}
-
 export async function runSync(ctx: EngineContext, maName: string, mode: "full" | "delta", run: RunRecorder): Promise<void> {
   const ma = ctx.config.mas.get(maName);
   if (!ma) throw new Error(`management agent '${maName}' is not applied`);
-  const state: SyncState = { affected: new Set(), lost: new Map(), outbound: new Set() };
 
   const ids =
     mode === "full"
@@ -50,58 +42,47 @@ export async function runSync(ctx: EngineContext, maName: string, mode: "full" |
       : await idList(ctx.db, `select id from cs_object where ma = $1 and pending_import is not null order by id`, [maName]);
   const flow = new Set<number>();
   let done = 0;
-
   for (const batch of chunks(ids, ctx.batchSize)) {
-    await ctx.db.transaction((tx) => linkPhase(tx, ctx, ma, batch, state, flow, run));
+    await ctx.db.transaction((tx) => linkPhase(tx, ctx, ma, batch, flow, run));
     await run.flushErrors();
     done += batch.length;
     ctx.options.onProgress?.(done, ids.length, `sync ${maName}: join`);
   }
   if (run.counts.projections + run.counts.joins >= BULK_CHANGE) await refreshStatistics(ctx.db, ["cs_object", "mv_object"]);
-  // References that could not be resolved before may resolve now that new objects joined.
-  for (const id of await idList(ctx.db, `select id from cs_object where ma = $1 and unresolved_refs is not null and mv_id is not null`, [maName])) {
-    flow.add(id);
-  }
+  // Objects joined before whose references did not resolve may resolve now; a full sync re-flows all.
   const inboundTypes = [...ma.types.keys()].filter((t) => hasInboundRules(ma, t));
-  if (mode === "full" && inboundTypes.length > 0) {
-    const sql = `select id from cs_object where ma = $1 and mv_id is not null and object_type = any($2::text[])`;
-    for (const id of await idList(ctx.db, sql, [maName, inboundTypes])) flow.add(id);
-  }
-
+  const again =
+    mode === "full"
+      ? `select id from cs_object where ma = $1 and mv_id is not null and object_type = any($2::text[])`
+      : `select id from cs_object where ma = $1 and mv_id is not null and object_type = any($2::text[]) and unresolved_refs is not null`;
+  if (inboundTypes.length > 0) for (const id of await idList(ctx.db, again, [maName, inboundTypes])) flow.add(id);
   const flowIds = [...flow].sort((a, b) => a - b);
   done = 0;
   for (const batch of chunks(flowIds, ctx.batchSize)) {
-    await ctx.db.transaction((tx) => flowPhase(tx, ctx, ma, batch, state, run));
+    await ctx.db.transaction((tx) => flowPhase(tx, ctx, ma, batch, run));
     await run.flushErrors();
     done += batch.length;
     ctx.options.onProgress?.(done, flowIds.length, `sync ${maName}: attribute flow`);
   }
+  await settleMetaverse(ctx, run);
+}
 
-  await recomputeMetaverse(ctx, state, run);
-
-  // Outbound may disconnect objects (deprovisioning), which may trigger deletion rules, which may
-  // deprovision more: iterate until nothing moves (bounded: each pass only removes connectors).
-  for (let pass = 0; pass < 4 && state.outbound.size > 0; pass++) {
-    const ids = [...state.outbound].sort((a, b) => a - b);
-    state.outbound = new Set();
-    const lostInOutbound = await syncOutbound(ctx, ids, run);
-    for (const [mv, mas] of lostInOutbound) {
-      addLost(state, mv, mas);
-      state.affected.add(mv);
-    }
-    await recomputeMetaverse(ctx, state, run);
+/**
+ * Level-based: every MV object marked dirty (by this sync, or by one that crashed) gets precedence,
+ * the object deletion rules and the outbound rules applied. Deprovisioning can remove connectors,
+ * which can trigger a deletion rule, which deprovisions more: repeat while anything is dirty.
+ */
+export async function settleMetaverse(ctx: EngineContext, run: RunRecorder): Promise<void> {
+  for (let pass = 0; pass < 4; pass++) {
+    const ids = await dirtyMvIds(ctx.db);
+    if (ids.length === 0) return;
+    await recomputeMetaverse(ctx, ids, run);
+    await syncOutbound(ctx, ids, run);
   }
-
 }
 
 async function idList(db: Queryable, sql: string, params: unknown[]): Promise<number[]> {
   return (await db.query<{ id: number }>(sql, params)).rows.map((r) => r.id);
-}
-
-function addLost(state: SyncState, mvId: number, mas: Iterable<string>): void {
-  let s = state.lost.get(mvId);
-  if (!s) state.lost.set(mvId, (s = new Set()));
-  for (const m of mas) s.add(m);
 }
 
 interface LinkWrite {
@@ -118,20 +99,19 @@ async function linkPhase(
   ctx: EngineContext,
   ma: CompiledMA,
   ids: number[],
-  state: SyncState,
   flow: Set<number>,
   run: RunRecorder,
 ): Promise<void> {
   const rows = await csByIds(tx, ids);
+  const dirty = new Set<number>(); // MV objects to revisit
+  const lost = new Set<number>(); // MV objects that lose their connector in this MA
   const mvTypes = new Map((await mvByIds(tx, rows.filter((r) => r.mv_id !== null).map((r) => r.mv_id!))).map((m) => [m.id, m]));
   const writes: LinkWrite[] = [];
   const removed: number[] = [];
   const unjoined: Array<{ row: CsRow; keys: ReturnType<typeof joinKeys>; projectInto?: string }> = [];
   const unlink = (row: CsRow, link: string) => {
     if (row.mv_id !== null) {
-      addLost(state, row.mv_id, [ma.name]);
-      state.affected.add(row.mv_id);
-      state.outbound.add(row.mv_id);
+      lost.add(row.mv_id);
       run.counts.disconnects++;
     }
     writes.push({ id: row.id, mv_id: null, link, clear_pending: true, clear_contrib: true, event: row.mv_id !== null ? "unlink" : "none" });
@@ -139,9 +119,7 @@ async function linkPhase(
   for (const row of rows) {
     if (row.deleted) {
       if (row.mv_id !== null) {
-        addLost(state, row.mv_id, [ma.name]);
-        state.affected.add(row.mv_id);
-        state.outbound.add(row.mv_id);
+        lost.add(row.mv_id);
         run.counts.disconnects++;
       }
       removed.push(row.id);
@@ -161,7 +139,7 @@ async function linkPhase(
           unlink(row, "normal"); // left the scope of every inbound rule: its values are recalled
           continue;
         }
-        state.outbound.add(row.mv_id);
+        dirty.add(row.mv_id);
         if (hasInboundRules(ma, row.object_type)) flow.add(row.id);
         else writes.push({ id: row.id, mv_id: row.mv_id, link: row.link, clear_pending: true, clear_contrib: false, event: "none" });
         continue;
@@ -228,8 +206,7 @@ async function linkPhase(
     } else if (joined !== undefined) {
       taken.add(joined);
       run.counts.joins++;
-      state.affected.add(joined);
-      state.outbound.add(joined);
+      dirty.add(joined);
       flow.add(u.row.id);
       writes.push({ id: u.row.id, mv_id: joined, link: "joined", clear_pending: false, clear_contrib: true, event: "link" });
     } else if (u.projectInto) {
@@ -242,13 +219,13 @@ async function linkPhase(
   await insertMvObjects(tx, projections.map((p, i) => ({ id: newIds[i], object_type: p.mvType })));
   projections.forEach((p, i) => {
     run.counts.projections++;
-    state.affected.add(newIds[i]);
-    state.outbound.add(newIds[i]);
     flow.add(p.row.id);
     writes.push({ id: p.row.id, mv_id: newIds[i], link: "projected", clear_pending: false, clear_contrib: true, event: "link" });
   });
 
   if (removed.length > 0) await tx.query(`delete from cs_object where id = any($1::bigint[])`, [removed]);
+  await markDirty(tx, dirty);
+  await markDirty(tx, lost, ma.name);
   const now = ctx.now().toISOString();
   await updateRows(
     tx,
@@ -270,9 +247,9 @@ async function flowPhase(
   ctx: EngineContext,
   ma: CompiledMA,
   ids: number[],
-  state: SyncState,
   run: RunRecorder,
 ): Promise<void> {
+  const affected = new Set<number>();
   const rows = (await csByIds(tx, ids)).filter((r) => r.mv_id !== null && !r.deleted);
   const mvs = new Map((await mvByIds(tx, rows.map((r) => r.mv_id!))).map((m) => [m.id, m]));
   const evaluated: Array<{ row: CsRow; values: Record<string, Attributes>; refs: ReturnType<typeof contributions>["refs"] }> = [];
@@ -308,7 +285,7 @@ async function flowPhase(
     const contrib = canonical(e.values);
     const unresolvedJson = unresolved.length > 0 ? JSON.stringify(unresolved.sort()) : null;
     const changed = contrib !== canonical(e.row.contrib ?? {});
-    if (changed) state.affected.add(e.row.mv_id!);
+    if (changed) affected.add(e.row.mv_id!);
     const unresolvedChanged = unresolvedJson !== (e.row.unresolved_refs ? JSON.stringify(e.row.unresolved_refs) : null);
     if (changed || unresolvedChanged || e.row.pending_import !== null) writes.push({ id: e.row.id, contrib, unresolved: unresolvedJson });
   }
@@ -319,6 +296,7 @@ async function flowPhase(
     writes,
     `contrib = v.contrib::jsonb, unresolved_refs = v.unresolved::jsonb, pending_import = null`,
   );
+  await markDirty(tx, affected);
   // Objects that errored keep nothing pending: the error is recorded; the next full sync retries.
   const ok = new Set(evaluated.map((e) => e.row.id));
   const failed = ids.filter((id) => !ok.has(id));
@@ -326,11 +304,7 @@ async function flowPhase(
 }
 
 /** Recomputes precedence for every affected MV object and applies object deletion rules. */
-async function recomputeMetaverse(ctx: EngineContext, state: SyncState, run: RunRecorder): Promise<void> {
-  const ids = [...state.affected].sort((a, b) => a - b);
-  state.affected = new Set();
-  const lost = state.lost;
-  state.lost = new Map();
+async function recomputeMetaverse(ctx: EngineContext, ids: number[], run: RunRecorder): Promise<void> {
   for (const batch of chunks(ids, ctx.batchSize)) {
     await ctx.db.transaction(async (tx) => {
       const mvs = await mvByIds(tx, batch);
@@ -347,10 +321,8 @@ async function recomputeMetaverse(ctx: EngineContext, state: SyncState, run: Run
       for (const mv of mvs) {
         if (mv.deleted_at) continue;
         const conns = byMv.get(mv.id) ?? [];
-        const lostIn = lost.get(mv.id);
-        if (lostIn && shouldDelete(ctx, mv.object_type, conns, lostIn)) {
+        if (mv.lost_from && shouldDelete(ctx, mv.object_type, conns, new Set(mv.lost_from))) {
           deletions.push(mv.id);
-          state.outbound.add(mv.id);
           run.counts.deletes++;
           continue;
         }
@@ -370,8 +342,7 @@ async function recomputeMetaverse(ctx: EngineContext, state: SyncState, run: Run
           lineage[attr] = { ...l, at: same ? old.at : now };
         }
         updates.push({ id: mv.id, attrs: canonical(resolved.attrs), lineage: canonical(lineage) });
-        state.outbound.add(mv.id);
-        run.counts.updates++;
+        if (Object.keys(mv.attrs).length > 0) run.counts.updates++; // a fresh projection is not an update
       }
       await updateRows(
         tx,
@@ -383,6 +354,8 @@ async function recomputeMetaverse(ctx: EngineContext, state: SyncState, run: Run
       if (deletions.length > 0) {
         await tx.query(`update mv_object set deleted_at = $2 where id = any($1::bigint[])`, [deletions, now]);
       }
+      // The deletion rule has looked at what was lost; outbound still has to run (dirty stays).
+      await tx.query(`update mv_object set lost_from = null where id = any($1::bigint[]) and lost_from is not null`, [batch]);
     });
   }
 }

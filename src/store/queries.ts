@@ -29,6 +29,7 @@ export interface MvRow {
   attrs: Attributes;
   lineage: Record<string, unknown>;
   deleted_at: string | null;
+  lost_from: string[] | null;
 }
 
 export interface PendingExportRow {
@@ -103,7 +104,7 @@ export async function csByMvIdsIn(db: Queryable, mvIds: number[], mas: string[])
 export async function mvByIds(db: Queryable, ids: number[]): Promise<MvRow[]> {
   if (ids.length === 0) return [];
   const r = await db.query<MvRow>(
-    `select id, object_type, attrs, lineage, deleted_at from mv_object where id = any($1::bigint[]) order by id`,
+    `select id, object_type, attrs, lineage, deleted_at, lost_from from mv_object where id = any($1::bigint[]) order by id`,
     [ids],
   );
   return r.rows;
@@ -193,9 +194,29 @@ export async function insertMvObjects(
 ): Promise<void> {
   if (rows.length === 0) return;
   await db.query(
-    `insert into mv_object (id, object_type) select id, object_type from jsonb_to_recordset($1::jsonb) as v(id bigint, object_type text)`,
+    `insert into mv_object (id, object_type, dirty) select id, object_type, true from jsonb_to_recordset($1::jsonb) as v(id bigint, object_type text)`,
     [JSON.stringify(rows)],
   );
+}
+
+/** Marks MV objects for the metaverse and outbound phases; with `lostIn`, records the lost connector's MA. */
+export async function markDirty(db: Queryable, ids: Iterable<number>, lostIn?: string): Promise<void> {
+  const list = [...new Set(ids)];
+  if (list.length === 0) return;
+  if (lostIn === undefined) {
+    await db.query(`update mv_object set dirty = true where id = any($1::bigint[]) and not dirty`, [list]);
+  } else {
+    await db.query(
+      `update mv_object set dirty = true,
+              lost_from = array(select distinct x from unnest(coalesce(lost_from, '{}'::text[]) || $2::text) x order by x)
+        where id = any($1::bigint[])`,
+      [list, lostIn],
+    );
+  }
+}
+
+export async function dirtyMvIds(db: Queryable): Promise<number[]> {
+  return (await db.query<{ id: number }>(`select id from mv_object where dirty order by id`)).rows.map((r) => r.id);
 }
 
 export async function upsertPendingExports(db: Queryable, rows: Array<Omit<PendingExportRow, "error" | "attempts">>): Promise<void> {

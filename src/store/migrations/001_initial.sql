@@ -21,8 +21,13 @@ create table mv_object (
   lineage      jsonb not null default '{}',
   created_at   timestamptz not null default now(),
   updated_at   timestamptz not null default now(),
-  deleted_at   timestamptz          -- deleted by an object deletion rule; purged after the grace period
+  deleted_at   timestamptz,         -- deleted by an object deletion rule; purged after the grace period
+  -- Something about the object changed and precedence / deletion rules / outbound rules must be
+  -- (re)applied. Persisted, not kept in memory, so that a crash between phases loses nothing.
+  dirty        boolean not null default false,
+  lost_from    text[]               -- MAs it lost a connector in since the deletion rule last looked
 );
+create index mv_object_dirty on mv_object (id) where dirty;
 create index mv_object_live on mv_object (object_type) where deleted_at is null;
 create index mv_object_deleted on mv_object (deleted_at) where deleted_at is not null;
 create index mv_object_attrs on mv_object using gin (attrs jsonb_path_ops);
