@@ -23,6 +23,12 @@ export interface Database extends Queryable {
   /** Runs several statements separated by semicolons (migrations). */
   exec(sql: string): Promise<void>;
   close(): Promise<void>;
+  /**
+   * Runs fn against a view of this database inside ONE transaction that is always rolled back:
+   * everything fn (and the engine it drives) writes is visible to fn and to nobody else, and is gone
+   * afterwards. Nested transactions become savepoints. Used by `idsync plan` to simulate a sync.
+   */
+  simulate<T>(fn: (view: Database) => Promise<T>): Promise<T>;
 }
 
 export interface OpenDatabaseOptions {
@@ -56,6 +62,49 @@ export function redactUrl(url: string): string {
   }
 }
 
+class Rollback extends Error {}
+
+/** A Database over one open transaction: nested transactions are savepoints; close() is a no-op. */
+function savepointView(kind: Database["kind"], description: string, q: Queryable): Database {
+  let n = 0;
+  const view: Database = {
+    kind,
+    description: `${description} (simulation, rolled back)`,
+    query: q.query,
+    async transaction(fn) {
+      const name = `idsync_sp_${++n}`;
+      await q.query(`savepoint ${name}`);
+      try {
+        const result = await fn(q);
+        await q.query(`release savepoint ${name}`);
+        return result;
+      } catch (e) {
+        await q.query(`rollback to savepoint ${name}`).catch(() => {});
+        throw e;
+      }
+    },
+    async exec(sql) {
+      await q.query(sql);
+    },
+    async close() {},
+    simulate: (fn) => fn(view),
+  };
+  return view;
+}
+
+async function rolledBack<T>(run: (fn: (tx: Queryable) => Promise<void>) => Promise<unknown>, body: (tx: Queryable) => Promise<T>): Promise<T> {
+  let result: T | undefined;
+  try {
+    await run(async (tx) => {
+      result = await body(tx);
+      throw new Rollback();
+    });
+  } catch (e) {
+    if (!(e instanceof Rollback)) throw e;
+  }
+  return result as T;
+}
+
 async function openPostgres(url: string): Promise<Database> {
   const pool = new pg.Pool({ connectionString: url, max: 4 });
   // Without a listener an idle-client error (server restart) would crash the process.
@@ -67,10 +116,11 @@ async function openPostgres(url: string): Promise<Database> {
     },
   });
   const root = wrap(pool);
-  return {
+  const db: Database = {
     kind: "postgres",
     description: redactUrl(url),
     query: root.query,
+    simulate: (fn) => rolledBack((body) => db.transaction(body), (tx) => fn(savepointView("postgres", redactUrl(url), tx))),
     async transaction(fn) {
       const client = await pool.connect();
       try {
@@ -92,6 +142,7 @@ async function openPostgres(url: string): Promise<Database> {
       await pool.end();
     },
   };
+  return db;
 }
 
 async function openPGlite(dataDir: string): Promise<Database> {
@@ -107,10 +158,11 @@ async function openPGlite(dataDir: string): Promise<Database> {
     },
   });
   const root = wrap(lite);
-  return {
+  const db: Database = {
     kind: "pglite",
     description: `embedded database in ${dataDir}`,
     query: root.query,
+    simulate: (fn) => rolledBack((body) => db.transaction(body), (tx) => fn(savepointView("pglite", `embedded database in ${dataDir}`, tx))),
     async transaction(fn) {
       return lite.transaction(async (tx) => fn(wrap(tx)));
     },
@@ -121,4 +173,5 @@ async function openPGlite(dataDir: string): Promise<Database> {
       await lite.close();
     },
   };
+  return db;
 }
