@@ -40,29 +40,28 @@ export async function runSync(ctx: EngineContext, maName: string, mode: "full" |
     mode === "full"
       ? await idList(ctx.db, `select id from cs_object where ma = $1 order by id`, [maName])
       : await idList(ctx.db, `select id from cs_object where ma = $1 and pending_import is not null order by id`, [maName]);
-  const flow = new Set<number>();
   let done = 0;
   for (const batch of chunks(ids, ctx.batchSize)) {
-    await ctx.db.transaction((tx) => linkPhase(tx, ctx, ma, batch, flow, run));
+    await ctx.db.transaction((tx) => linkPhase(tx, ctx, ma, batch, run));
     await run.flushErrors();
     done += batch.length;
-    ctx.options.onProgress?.(done, ids.length, `sync ${maName}: join`);
+    ctx.options.onProgress?.(done, ids.length, `sync ${maName}: join and attribute flow`);
   }
   if (run.counts.projections + run.counts.joins >= BULK_CHANGE) await refreshStatistics(ctx.db, ["cs_object", "mv_object"]);
-  // Objects joined before whose references did not resolve may resolve now; a full sync re-flows all.
+  // References to objects that joined later in this sync (or in an earlier one) resolve now.
   const inboundTypes = [...ma.types.keys()].filter((t) => hasInboundRules(ma, t));
-  const again =
-    mode === "full"
-      ? `select id from cs_object where ma = $1 and mv_id is not null and object_type = any($2::text[])`
-      : `select id from cs_object where ma = $1 and mv_id is not null and object_type = any($2::text[]) and unresolved_refs is not null`;
-  if (inboundTypes.length > 0) for (const id of await idList(ctx.db, again, [maName, inboundTypes])) flow.add(id);
-  const flowIds = [...flow].sort((a, b) => a - b);
-  done = 0;
-  for (const batch of chunks(flowIds, ctx.batchSize)) {
-    await ctx.db.transaction((tx) => flowPhase(tx, ctx, ma, batch, run));
+  const again = inboundTypes.length === 0 ? [] : await idList(
+    ctx.db,
+    `select id from cs_object where ma = $1 and mv_id is not null and object_type = any($2::text[]) and unresolved_refs is not null order by id`,
+    [maName, inboundTypes],
+  );
+  for (const batch of chunks(again, ctx.batchSize)) {
+    await ctx.db.transaction(async (tx) => {
+      const rows = (await csByIds(tx, batch)).filter((r) => r.mv_id !== null && !r.deleted);
+      const types = new Map((await mvByIds(tx, rows.map((r) => r.mv_id!))).map((m) => [m.id, m.object_type]));
+      await flowPhase(tx, ma, rows, types, run);
+    });
     await run.flushErrors();
-    done += batch.length;
-    ctx.options.onProgress?.(done, flowIds.length, `sync ${maName}: attribute flow`);
   }
   await settleMetaverse(ctx, run);
 }
@@ -99,10 +98,12 @@ async function linkPhase(
   ctx: EngineContext,
   ma: CompiledMA,
   ids: number[],
-  flow: Set<number>,
   run: RunRecorder,
 ): Promise<void> {
   const rows = await csByIds(tx, ids);
+  // Connectors whose contributions are (re)computed in this batch, with their MV object's type.
+  const flowRows: CsRow[] = [];
+  const flowTypes = new Map<number, string>();
   const dirty = new Set<number>(); // MV objects to revisit
   const lost = new Set<number>(); // MV objects that lose their connector in this MA
   const mvTypes = new Map((await mvByIds(tx, rows.filter((r) => r.mv_id !== null).map((r) => r.mv_id!))).map((m) => [m.id, m]));
@@ -140,8 +141,10 @@ async function linkPhase(
           continue;
         }
         dirty.add(row.mv_id);
-        if (hasInboundRules(ma, row.object_type)) flow.add(row.id);
-        else writes.push({ id: row.id, mv_id: row.mv_id, link: row.link, clear_pending: true, clear_contrib: false, event: "none" });
+        if (hasInboundRules(ma, row.object_type)) {
+          flowRows.push(row);
+          if (mv) flowTypes.set(row.mv_id, mv.object_type);
+        } else writes.push({ id: row.id, mv_id: row.mv_id, link: row.link, clear_pending: true, clear_contrib: false, event: "none" });
         continue;
       }
       if (rules.length === 0) {
@@ -180,6 +183,7 @@ async function linkPhase(
   const projections: Array<{ row: CsRow; mvType: string }> = [];
   for (const u of unjoined) {
     let joined: number | undefined;
+    let joinedType: string | undefined;
     let ambiguous: number[] | undefined;
     for (const k of u.keys) {
       const ids = new Set<number>();
@@ -187,6 +191,7 @@ async function linkPhase(
       const free = [...ids].filter((id) => !taken.has(id));
       if (free.length === 1) {
         joined = free[0];
+        joinedType = k.rule.mvType;
         break;
       }
       if (free.length > 1) {
@@ -207,7 +212,8 @@ async function linkPhase(
       taken.add(joined);
       run.counts.joins++;
       dirty.add(joined);
-      flow.add(u.row.id);
+      flowRows.push({ ...u.row, mv_id: joined, link: "joined", contrib: null });
+      flowTypes.set(joined, joinedType!);
       writes.push({ id: u.row.id, mv_id: joined, link: "joined", clear_pending: false, clear_contrib: true, event: "link" });
     } else if (u.projectInto) {
       projections.push({ row: u.row, mvType: u.projectInto });
@@ -219,7 +225,8 @@ async function linkPhase(
   await insertMvObjects(tx, projections.map((p, i) => ({ id: newIds[i], object_type: p.mvType })));
   projections.forEach((p, i) => {
     run.counts.projections++;
-    flow.add(p.row.id);
+    flowRows.push({ ...p.row, mv_id: newIds[i], link: "projected", contrib: null });
+    flowTypes.set(newIds[i], p.mvType);
     writes.push({ id: p.row.id, mv_id: newIds[i], link: "projected", clear_pending: false, clear_contrib: true, event: "link" });
   });
 
@@ -240,25 +247,28 @@ async function linkPhase(
      disconnected_at = case when v.event = 'unlink' then '${now}'::timestamptz else t.disconnected_at end,
      synced_at = '${now}'::timestamptz`,
   );
+  // Attribute flow in the same pass; references to objects not linked yet are retried after the
+  // last batch (see runSync), so the result still does not depend on the order of the objects.
+  await flowPhase(tx, ma, flowRows, flowTypes, run);
 }
 
 async function flowPhase(
   tx: Queryable,
-  ctx: EngineContext,
   ma: CompiledMA,
-  ids: number[],
+  rows: CsRow[],
+  mvTypes: Map<number, string>,
   run: RunRecorder,
 ): Promise<void> {
+  if (rows.length === 0) return;
   const affected = new Set<number>();
-  const rows = (await csByIds(tx, ids)).filter((r) => r.mv_id !== null && !r.deleted);
-  const mvs = new Map((await mvByIds(tx, rows.map((r) => r.mv_id!))).map((m) => [m.id, m]));
+  const ids = rows.map((r) => r.id);
   const evaluated: Array<{ row: CsRow; values: Record<string, Attributes>; refs: ReturnType<typeof contributions>["refs"] }> = [];
   const anchorsNeeded = new Set<string>();
   for (const row of rows) {
-    const mv = mvs.get(row.mv_id!);
-    if (!mv) continue;
+    const mvType = mvTypes.get(row.mv_id!);
+    if (!mvType) continue;
     try {
-      const c = contributions(rulesInScope(ma, row.object_type, row.attrs), mv.object_type, row.attrs);
+      const c = contributions(rulesInScope(ma, row.object_type, row.attrs), mvType, row.attrs);
       for (const r of c.refs) for (const a of r.anchors) anchorsNeeded.add(a);
       evaluated.push({ row, values: c.values, refs: c.refs });
     } catch (e) {

@@ -1,0 +1,97 @@
+// The operator's Kubernetes plumbing: kubeconfig loading, the API clients, the three custom
+// resources' coordinates, and API errors reduced to what may be logged (code and Status message —
+// an ApiException's own message embeds response headers and bodies).
+import { existsSync, readFileSync } from "node:fs";
+import {
+  ApiException,
+  CoordinationV1Api,
+  CoreV1Api,
+  CustomObjectsApi,
+  KubeConfig,
+  PatchStrategy,
+  Watch,
+  setHeaderOptions,
+} from "@kubernetes/client-node";
+import { API_GROUP, type Kind } from "../config/model.ts";
+
+export const API_VERSION_NAME = "v1alpha1";
+
+export interface CustomResourceType {
+  kind: Kind;
+  group: string;
+  version: string;
+  plural: string;
+}
+
+export const RESOURCE_TYPES: Record<Kind, CustomResourceType> = {
+  ManagementAgent: { kind: "ManagementAgent", group: API_GROUP, version: API_VERSION_NAME, plural: "managementagents" },
+  SyncRule: { kind: "SyncRule", group: API_GROUP, version: API_VERSION_NAME, plural: "syncrules" },
+  RetentionPolicy: { kind: "RetentionPolicy", group: API_GROUP, version: API_VERSION_NAME, plural: "retentionpolicies" },
+};
+
+export interface KubeClients {
+  config: KubeConfig;
+  custom: CustomObjectsApi;
+  core: CoreV1Api;
+  coordination: CoordinationV1Api;
+  watch: Watch;
+  /** The namespace of the current context (in-cluster: the pod's namespace). */
+  contextNamespace: string;
+}
+
+const SERVICE_ACCOUNT_NAMESPACE = "/var/run/secrets/kubernetes.io/serviceaccount/namespace";
+
+/** A kubeconfig file, else in-cluster, else ~/.kube/config (client-node's default order). */
+export function loadKubeConfig(file?: string): KubeConfig {
+  const kc = new KubeConfig();
+  if (file) kc.loadFromFile(file);
+  else kc.loadFromDefault();
+  return kc;
+}
+
+export function kubeClients(kc: KubeConfig): KubeClients {
+  const context = kc.getContextObject(kc.getCurrentContext());
+  let namespace = context?.namespace;
+  if (!namespace && existsSync(SERVICE_ACCOUNT_NAMESPACE)) namespace = readFileSync(SERVICE_ACCOUNT_NAMESPACE, "utf8").trim();
+  return {
+    config: kc,
+    custom: kc.makeApiClient(CustomObjectsApi),
+    core: kc.makeApiClient(CoreV1Api),
+    coordination: kc.makeApiClient(CoordinationV1Api),
+    watch: new Watch(kc),
+    contextNamespace: namespace || "default",
+  };
+}
+
+/** Request options that send a JSON merge patch (client-node defaults to JSON patch). */
+export const MERGE_PATCH = setHeaderOptions("Content-Type", PatchStrategy.MergePatch);
+export const JSON_PATCH = setHeaderOptions("Content-Type", PatchStrategy.JsonPatch);
+
+/** The HTTP status of a failed API call, if it was one. */
+export function apiErrorCode(e: unknown): number | undefined {
+  if (e instanceof ApiException) return e.code;
+  const code = (e as { code?: unknown; statusCode?: unknown } | undefined)?.statusCode ?? (e as { code?: unknown } | undefined)?.code;
+  return typeof code === "number" ? code : undefined;
+}
+
+/** A one-line description of an API error that is safe to log: the code and the Status message. */
+export function describeApiError(e: unknown): string {
+  if (e instanceof ApiException) {
+    let body: unknown = e.body;
+    if (typeof body === "string") {
+      try {
+        body = JSON.parse(body);
+      } catch {
+        // not JSON: leave it out
+      }
+    }
+    const message = (body as { message?: unknown } | undefined)?.message;
+    return `HTTP ${e.code}${typeof message === "string" ? `: ${message}` : ""}`;
+  }
+  return (e as Error)?.message ?? String(e);
+}
+
+/** A resourceVersion-style timestamp for MicroTime fields (Leases, events.k8s.io): RFC 3339 with microseconds. */
+export function microTime(d: Date): string {
+  return d.toISOString().replace(/\.(\d{3})Z$/, ".$1000Z");
+}
