@@ -115,6 +115,7 @@ async function stage(
     }
     seen.add(row.id);
     let needsSync = false;
+    let confirmedNow = false;
     const pe = pes.get(row.id);
     if (pe?.state === "unconfirmed") {
       if (pe.op === "delete") {
@@ -125,6 +126,7 @@ async function stage(
         const dnOk = !pe.new_dn || !o.dn || normalizeDN(pe.new_dn) === normalizeDN(o.dn);
         if (missing.length === 0 && dnOk) {
           confirmed.push(row.id);
+          confirmedNow = true;
           run.counts.confirmed++;
         } else {
           // Data drift: the target did not keep what we exported. Recompute on the next sync.
@@ -143,7 +145,8 @@ async function stage(
     const changed = row.deleted || row.anchor !== o.anchor || (o.dn ?? null) !== row.dn || !attributesEqual(row.attrs, attrs);
     if (changed || needsSync || row.imported_at === null) {
       const firstSight = row.imported_at === null || row.deleted;
-      if (changed) {
+      const onlyConfirms = confirmedNow && confirmedExactly(row, pe, attrs);
+      if (changed && !onlyConfirms) {
         if (firstSight) run.counts.adds++;
         else run.counts.updates++;
       } else run.counts.unchanged++;

@@ -71,7 +71,7 @@ function summarize(runs: RunResult[]) {
   for (const [ma, s] of sum) {
     const e = byMa.get(ma)!;
     const n = (k: string) => s[k] ?? 0;
-    e.imported = `+${n("i.adds")} ~${n("i.updates")} -${n("i.deletes")}`;
+    e.imported = `+${n("i.adds")} ~${n("i.updates")} -${n("i.deletes")}` + (n("i.confirmed") ? ` (${n("i.confirmed")} exports confirmed)` : "");
     e.synced = [
       n("s.projections") && `${n("s.projections")} projected`,
       n("s.joins") && `${n("s.joins")} joined`,

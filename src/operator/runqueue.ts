@@ -1,0 +1,175 @@
+// The run queue: the one worker through which every engine call goes. Engine calls are not
+// re-entrant (a run holds the connector space of its MA and the applied configuration), so apply,
+// runs, status reads and clean-ups are executed one after the other, in submission order.
+// Run requests are coalesced: asking for "full-sync of hr" while one is already waiting (not yet
+// started) joins that request instead of queueing a second identical run.
+import type { Engine } from "../engine/index.ts";
+import type { RunProfile, RunResult } from "../engine/types.ts";
+import type { ScheduleEntry } from "../config/model.ts";
+import { silentLogger, type Logger } from "./log.ts";
+
+/** A profile, a per-MA "cycle" (import, sync, export), or an export only when something is pending. */
+export type RequestedProfile = ScheduleEntry["profile"] | "export-if-pending";
+
+export interface RunRequest {
+  ma: string;
+  profile: RequestedProfile;
+  /** Why: "schedule every 5m", "configuration changed", "annotation idsync.dev/run", ... */
+  reason: string;
+  allowDeletes?: boolean;
+}
+
+interface Task {
+  label: string;
+  ma?: string;
+  coalesceKey?: string;
+  run: (engine: Engine) => Promise<unknown>;
+  resolve: (v: unknown) => void;
+  reject: (e: unknown) => void;
+  promise: Promise<unknown>;
+}
+
+export interface RunQueueOptions {
+  engine: Engine;
+  logger?: Logger;
+  /** Called after every engine run (each step of a cycle), before the next task starts. */
+  onRunFinished?: (result: RunResult, request: RunRequest) => void | Promise<void>;
+  /** Whether an MA is in staging mode (export-if-pending and cycles skip its exports). */
+  isStaging?: (ma: string) => boolean;
+}
+
+export class StoppedError extends Error {
+  constructor() {
+    super("the run queue is stopped");
+  }
+}
+
+export class RunQueue {
+  private readonly tasks: Task[] = [];
+  private current: Task | undefined;
+  private draining: Promise<void> | undefined;
+  private running = false;
+  private stopped = false;
+  private readonly log: Logger;
+
+  constructor(private readonly opts: RunQueueOptions) {
+    this.log = opts.logger ?? silentLogger;
+  }
+
+  /** The MA whose task is executing now (secret resolution uses it to pick the namespace). */
+  get currentMa(): string | undefined {
+    return this.current?.ma;
+  }
+
+  /** What is waiting or running for an MA (status: Reconciling). */
+  activity(ma: string): { running?: string; queued: string[] } {
+    return {
+      running: this.current?.ma === ma ? this.current.label : undefined,
+      queued: this.tasks.filter((t) => t.ma === ma && t.coalesceKey).map((t) => t.label),
+    };
+  }
+
+  get length(): number {
+    return this.tasks.length + (this.current ? 1 : 0);
+  }
+
+  /** Runs fn with the engine after everything submitted before it. */
+  submit<T>(label: string, fn: (engine: Engine) => Promise<T>, ma?: string): Promise<T> {
+    return this.enqueue({ label, ma, run: fn }) as Promise<T>;
+  }
+
+  /** Queues a run (or joins an identical one that has not started yet); resolves with its results. */
+  requestRun(req: RunRequest): Promise<RunResult[]> {
+    const coalesceKey = JSON.stringify([req.ma, req.profile, !!req.allowDeletes]);
+    const waiting = this.tasks.find((t) => t.coalesceKey === coalesceKey);
+    if (waiting) return waiting.promise as Promise<RunResult[]>;
+    return this.enqueue({ label: req.profile, ma: req.ma, coalesceKey, run: (engine) => this.execute(engine, req) }) as Promise<RunResult[]>;
+  }
+
+  /** Drops the waiting (not started) tasks of an MA: it is being deleted. */
+  cancel(ma: string): void {
+    for (let i = this.tasks.length - 1; i >= 0; i--) {
+      const t = this.tasks[i];
+      if (t.ma === ma && t.coalesceKey) {
+        this.tasks.splice(i, 1);
+        t.resolve([]);
+      }
+    }
+  }
+
+  /**
+   * Stops taking work: waiting tasks are rejected with StoppedError; resolves when the task in
+   * flight has finished (runs commit batch by batch, so a run cut short by a crash loses nothing,
+   * but one that finishes leaves a tidy run history).
+   */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    for (const t of this.tasks.splice(0)) t.reject(new StoppedError());
+    await this.draining;
+  }
+
+  private enqueue(t: Omit<Task, "resolve" | "reject" | "promise">): Promise<unknown> {
+    if (this.stopped) return Promise.reject(new StoppedError());
+    let resolve!: (v: unknown) => void;
+    let reject!: (e: unknown) => void;
+    const promise = new Promise<unknown>((res, rej) => {
+      resolve = res;
+      reject = rej;
+    });
+    promise.catch(() => undefined); // callers that do not await must not crash the process
+    this.tasks.push({ ...t, resolve, reject, promise });
+    if (!this.running) {
+      this.running = true;
+      this.draining = this.drain();
+    }
+    return promise;
+  }
+
+  private async drain(): Promise<void> {
+    // `running` is cleared in the same synchronous step that finds the queue empty, so a task
+    // enqueued by a continuation of the last one always starts a new drain.
+    for (let task = this.tasks.shift(); task; task = this.stopped ? undefined : this.tasks.shift()) {
+      this.current = task;
+      try {
+        task.resolve(await task.run(this.opts.engine));
+      } catch (e) {
+        task.reject(e);
+      } finally {
+        this.current = undefined;
+      }
+    }
+    this.running = false;
+  }
+
+  private async finished(result: RunResult, req: RunRequest): Promise<RunResult> {
+    try {
+      await this.opts.onRunFinished?.(result, req);
+    } catch (e) {
+      this.log.error("run observer failed", { error: (e as Error).message });
+    }
+    return result;
+  }
+
+  private async execute(engine: Engine, req: RunRequest): Promise<RunResult[]> {
+    const staging = this.opts.isStaging?.(req.ma) ?? false;
+    const run = async (profile: RunProfile) => this.finished(await engine.run(req.ma, profile, { allowDeletes: req.allowDeletes }), req);
+    const hasPendingExports = async () => {
+      const s = await engine.status(req.ma);
+      return s.pendingExports.adds + s.pendingExports.updates + s.pendingExports.deletes > 0;
+    };
+    switch (req.profile) {
+      case "export-if-pending":
+        return !staging && (await hasPendingExports()) ? [await run("export")] : [];
+      case "cycle": {
+        const results: RunResult[] = [];
+        const imported = (await engine.status(req.ma)).lastRun !== undefined;
+        results.push(await run(imported ? "delta-import" : "full-import"));
+        results.push(await run("delta-sync"));
+        if (!staging && (await hasPendingExports())) results.push(await run("export"));
+        return results;
+      }
+      default:
+        return [await run(req.profile)];
+    }
+  }
+}
