@@ -45,35 +45,58 @@ export function referenceByOf(ctx: EngineContext, ma: string): "anchor" | "dn" {
 }
 
 /**
- * Applies the outbound rules to these MV objects and clears their dirty mark, except for objects
- * that lost a connector here: they stay dirty (with the MA recorded) for the deletion rules.
+ * Applies the outbound rules to MV objects batch by batch and clears their dirty mark, except for
+ * objects that lost a connector: they stay dirty (with the MA recorded) for the deletion rules.
  */
-export async function syncOutbound(ctx: EngineContext, mvIds: number[], run: RunRecorder): Promise<void> {
-  const groups = groupOutboundRules(ctx.config.outbound, (ma) => referenceByOf(ctx, ma));
-  const waiting = new Set<number>();
-  let analyzed = false;
-  for (const batch of chunks(mvIds, ctx.batchSize)) {
-    await ctx.db.transaction((tx) => outboundBatch(tx, ctx, groups, batch, run, waiting));
-    await run.flushErrors();
-    if (!analyzed && run.counts.provisions >= BULK_CHANGE) {
-      analyzed = true; // once: enough for the planner to see a big table, not a tiny one
-      await refreshStatistics(ctx.db, ["cs_object", "pending_export"]);
+export class OutboundPass {
+  private readonly groups: OutboundGroup[];
+  private readonly waiting = new Set<number>();
+  private analyzed = false;
+  constructor(
+    private readonly ctx: EngineContext,
+    private readonly run: RunRecorder,
+  ) {
+    this.groups = groupOutboundRules(ctx.config.outbound, (ma) => referenceByOf(ctx, ma));
+  }
+
+  batch(tx: Queryable, ids: number[], mvs?: MvRow[]): Promise<void> {
+    return outboundBatch(tx, this.ctx, this.groups, ids, this.run, this.waiting, mvs);
+  }
+
+  async afterBatch(): Promise<void> {
+    await this.run.flushErrors();
+    if (!this.analyzed && this.run.counts.provisions >= BULK_CHANGE) {
+      this.analyzed = true; // once: enough for the planner to see a big table, not a tiny one
+      await refreshStatistics(this.ctx.db, ["cs_object", "pending_export"]);
     }
   }
-  // Objects whose references waited for an object provisioned later in this run: one more pass.
-  if (waiting.size > 0) {
+
+  /** Objects whose references waited for an object provisioned later in this pass: once more. */
+  async finish(): Promise<void> {
+    if (this.waiting.size === 0) return;
     const retry = (
-      await ctx.db.query<{ mv_id: number }>(
+      await this.ctx.db.query<{ mv_id: number }>(
         `select distinct c.mv_id from cs_object c
           where c.unresolved_out is not null and c.mv_id is not null
             and exists (select 1 from cs_object r, jsonb_array_elements_text(c.unresolved_out) u(id)
                          where r.ma = c.ma and r.mv_id = u.id::bigint)`,
       )
     ).rows.map((r) => r.mv_id);
-    for (const batch of chunks(retry, ctx.batchSize)) {
-      await ctx.db.transaction((tx) => outboundBatch(tx, ctx, groups, batch, run, new Set()));
+    for (const batch of chunks(retry, this.ctx.batchSize)) {
+      await this.ctx.db.transaction((tx) => outboundBatch(tx, this.ctx, this.groups, batch, this.run, new Set()));
     }
+    await this.run.flushErrors();
   }
+}
+
+/** Outbound rules for a set of MV objects (each batch in its own transaction). */
+export async function syncOutbound(ctx: EngineContext, mvIds: number[], run: RunRecorder): Promise<void> {
+  const pass = new OutboundPass(ctx, run);
+  for (const batch of chunks(mvIds, ctx.batchSize)) {
+    await ctx.db.transaction((tx) => pass.batch(tx, batch));
+    await pass.afterBatch();
+  }
+  await pass.finish();
 }
 
 interface Plan {
@@ -90,10 +113,11 @@ async function outboundBatch(
   ids: number[],
   run: RunRecorder,
   waiting: Set<number>,
+  preloaded?: MvRow[],
 ): Promise<void> {
   const lost = new Map<number, Set<string>>();
   const now = ctx.now().toISOString();
-  const mvs = await mvByIds(tx, ids);
+  const mvs = preloaded ?? (await mvByIds(tx, ids));
   // Only the target MAs' objects are needed, except for deleted MV objects, which lose every connector.
   const deletedIds = mvs.filter((m) => m.deleted_at !== null).map((m) => m.id);
   const targetMas = [...new Set(groups.map((g) => g.ma))];

@@ -12,7 +12,7 @@ import { canonical, contributions, hasInboundRules, isFiltered, joinKeys, Object
 import { resolvePrecedence, type Contribution } from "./precedence.ts";
 import { retentionFor, type CompiledMA } from "./rules.ts";
 import type { RunRecorder } from "./run.ts";
-import { syncOutbound } from "./outbound.ts";
+import { OutboundPass } from "./outbound.ts";
 import {
   allocateIds,
   BULK_CHANGE,
@@ -28,6 +28,7 @@ import {
   refreshStatistics,
   updateRows,
   type CsRow,
+  type MvRow,
   type Queryable,
 } from "../store/index.ts";
 import type { Attributes } from "../expr/index.ts";
@@ -75,8 +76,13 @@ export async function settleMetaverse(ctx: EngineContext, run: RunRecorder): Pro
   for (let pass = 0; pass < 4; pass++) {
     const ids = await dirtyMvIds(ctx.db);
     if (ids.length === 0) return;
-    await recomputeMetaverse(ctx, ids, run);
-    await syncOutbound(ctx, ids, run);
+    const outbound = new OutboundPass(ctx, run);
+    for (const batch of chunks(ids, ctx.batchSize)) {
+      // One transaction: the batch's metaverse state and the exports computed from it go together.
+      await ctx.db.transaction(async (tx) => outbound.batch(tx, batch, await recomputeBatch(tx, ctx, batch, run)));
+      await outbound.afterBatch();
+    }
+    await outbound.finish();
   }
 }
 
@@ -314,60 +320,61 @@ async function flowPhase(
 }
 
 /** Recomputes precedence for every affected MV object and applies object deletion rules. */
-async function recomputeMetaverse(ctx: EngineContext, ids: number[], run: RunRecorder): Promise<void> {
-  for (const batch of chunks(ids, ctx.batchSize)) {
-    await ctx.db.transaction(async (tx) => {
-      const mvs = await mvByIds(tx, batch);
-      const connectors = await contributionsOf(tx, batch);
-      const byMv = new Map<number, typeof connectors>();
-      for (const c of connectors) {
-        const list = byMv.get(c.mv_id!) ?? [];
-        list.push(c);
-        byMv.set(c.mv_id!, list);
-      }
-      const now = ctx.now().toISOString();
-      const updates: Array<{ id: number; attrs: string; lineage: string }> = [];
-      const deletions: number[] = [];
-      for (const mv of mvs) {
-        if (mv.deleted_at) continue;
-        const conns = byMv.get(mv.id) ?? [];
-        if (mv.lost_from && shouldDelete(ctx, mv.object_type, conns, new Set(mv.lost_from))) {
-          deletions.push(mv.id);
-          run.counts.deletes++;
-          continue;
-        }
-        const contribs: Contribution[] = [];
-        for (const c of conns) {
-          for (const [rule, values] of Object.entries(c.contrib ?? {})) {
-            const r = ctx.config.inboundByName.get(rule);
-            if (r) contribs.push({ csId: c.id, ma: c.ma, rule, precedence: r.precedence, values });
-          }
-        }
-        const resolved = resolvePrecedence(contribs);
-        if (canonical(resolved.attrs) === canonical(mv.attrs)) continue;
-        const lineage: Record<string, unknown> = {};
-        for (const [attr, l] of Object.entries(resolved.lineage)) {
-          const old = mv.lineage[attr] as { ma?: string; rule?: string; cs?: number; at?: string } | undefined;
-          const same = old && old.ma === l.ma && old.rule === l.rule && old.cs === l.cs && canonical(mv.attrs[attr]) === canonical(resolved.attrs[attr]);
-          lineage[attr] = { ...l, at: same ? old.at : now };
-        }
-        updates.push({ id: mv.id, attrs: canonical(resolved.attrs), lineage: canonical(lineage) });
-        if (Object.keys(mv.attrs).length > 0) run.counts.updates++; // a fresh projection is not an update
-      }
-      await updateRows(
-        tx,
-        "mv_object",
-        { id: "bigint", attrs: "text", lineage: "text" },
-        updates,
-        `attrs = v.attrs::jsonb, lineage = v.lineage::jsonb, updated_at = '${now}'::timestamptz`,
-      );
-      if (deletions.length > 0) {
-        await tx.query(`update mv_object set deleted_at = $2 where id = any($1::bigint[])`, [deletions, now]);
-      }
-      // The deletion rule has looked at what was lost; outbound still has to run (dirty stays).
-      await tx.query(`update mv_object set lost_from = null where id = any($1::bigint[]) and lost_from is not null`, [batch]);
-    });
+/** Precedence and deletion rules for a batch of MV objects; returns them as they are now. */
+async function recomputeBatch(tx: Queryable, ctx: EngineContext, batch: number[], run: RunRecorder): Promise<MvRow[]> {
+  const mvs = await mvByIds(tx, batch);
+  const connectors = await contributionsOf(tx, batch);
+  const byMv = new Map<number, typeof connectors>();
+  for (const c of connectors) {
+    const list = byMv.get(c.mv_id!) ?? [];
+    list.push(c);
+    byMv.set(c.mv_id!, list);
   }
+  const now = ctx.now().toISOString();
+  const updates: Array<{ id: number; attrs: string; lineage: string }> = [];
+  const deletions: number[] = [];
+  for (const mv of mvs) {
+    if (mv.deleted_at) continue;
+    const conns = byMv.get(mv.id) ?? [];
+    if (mv.lost_from && shouldDelete(ctx, mv.object_type, conns, new Set(mv.lost_from))) {
+      deletions.push(mv.id);
+      mv.deleted_at = now;
+      run.counts.deletes++;
+      continue;
+    }
+    const contribs: Contribution[] = [];
+    for (const c of conns) {
+      for (const [rule, values] of Object.entries(c.contrib ?? {})) {
+        const r = ctx.config.inboundByName.get(rule);
+        if (r) contribs.push({ csId: c.id, ma: c.ma, rule, precedence: r.precedence, values });
+      }
+    }
+    const resolved = resolvePrecedence(contribs);
+    if (canonical(resolved.attrs) === canonical(mv.attrs)) continue;
+    const lineage: Record<string, unknown> = {};
+    for (const [attr, l] of Object.entries(resolved.lineage)) {
+      const old = mv.lineage[attr] as { ma?: string; rule?: string; cs?: number; at?: string } | undefined;
+      const same = old && old.ma === l.ma && old.rule === l.rule && old.cs === l.cs && canonical(mv.attrs[attr]) === canonical(resolved.attrs[attr]);
+      lineage[attr] = { ...l, at: same ? old.at : now };
+    }
+    updates.push({ id: mv.id, attrs: canonical(resolved.attrs), lineage: canonical(lineage) });
+    mv.attrs = resolved.attrs;
+    mv.lineage = lineage;
+    if (Object.keys(mv.attrs).length > 0) run.counts.updates++; // a fresh projection is not an update
+  }
+  await updateRows(
+    tx,
+    "mv_object",
+    { id: "bigint", attrs: "text", lineage: "text" },
+    updates,
+    `attrs = v.attrs::jsonb, lineage = v.lineage::jsonb, updated_at = '${now}'::timestamptz`,
+  );
+  if (deletions.length > 0) {
+    await tx.query(`update mv_object set deleted_at = $2 where id = any($1::bigint[])`, [deletions, now]);
+  }
+  // The deletion rule has looked at what was lost; outbound still has to run (dirty stays).
+  await tx.query(`update mv_object set lost_from = null where id = any($1::bigint[]) and lost_from is not null`, [batch]);
+  return mvs;
 }
 
 function shouldDelete(ctx: EngineContext, mvType: string, connectors: Array<{ ma: string }>, lostIn: Set<string>): boolean {

@@ -161,12 +161,28 @@ function canonical(v: unknown): string {
   return JSON.stringify(v);
 }
 
-/** A merge patch turning `current` into `next`: keys that disappear are sent as null. */
+function isObject(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === "object" && !Array.isArray(v);
+}
+
+/**
+ * The JSON merge patch (RFC 7386) turning `current` into `next`: only changed keys, removed keys as
+ * null, objects recursively (a merge patch merges them), arrays whole (a merge patch replaces them).
+ * Undefined when nothing changes.
+ */
 export function statusPatch(current: Record<string, unknown> | undefined, next: Record<string, unknown>): Record<string, unknown> | undefined {
-  if (canonical(current ?? {}) === canonical(next)) return undefined;
-  const patch: Record<string, unknown> = { ...next };
-  for (const k of Object.keys(current ?? {})) if (!(k in next)) patch[k] = null;
-  return patch;
+  const patch: Record<string, unknown> = {};
+  const before = current ?? {};
+  for (const [k, v] of Object.entries(next)) {
+    if (v === undefined) continue;
+    const old = before[k];
+    if (isObject(v) && isObject(old)) {
+      const inner = statusPatch(old, v);
+      if (inner) patch[k] = inner;
+    } else if (canonical(old) !== canonical(v)) patch[k] = v;
+  }
+  for (const k of Object.keys(before)) if (next[k] === undefined && before[k] !== undefined && before[k] !== null) patch[k] = null;
+  return Object.keys(patch).length > 0 ? patch : undefined;
 }
 
 export class StatusWriter {
