@@ -92,11 +92,25 @@ export function contributions(rules: CompiledInboundRule[], mvType: string, attr
   return { values, refs };
 }
 
-/** Canonical JSON for comparing stored contributions with fresh ones. */
+/** Canonical JSON (object keys sorted) for comparing stored values with fresh ones; on a hot path. */
 export function canonical(v: unknown): string {
-  return JSON.stringify(v, (_k, val) =>
-    val && typeof val === "object" && !Array.isArray(val)
-      ? Object.fromEntries(Object.entries(val as Record<string, unknown>).sort(([a], [b]) => a.localeCompare(b)))
-      : val,
-  );
+  if (v === null || v === undefined) return "null";
+  if (Array.isArray(v)) {
+    let out = "[";
+    for (let i = 0; i < v.length; i++) out += (i ? "," : "") + canonical(v[i]);
+    return out + "]";
+  }
+  if (typeof v === "object") {
+    const o = v as Record<string, unknown>;
+    const keys = Object.keys(o).sort();
+    let out = "{";
+    let first = true;
+    for (const k of keys) {
+      if (o[k] === undefined) continue;
+      out += (first ? "" : ",") + JSON.stringify(k) + ":" + canonical(o[k]);
+      first = false;
+    }
+    return out + "}";
+  }
+  return JSON.stringify(v);
 }

@@ -33,7 +33,7 @@ export interface RunQueueOptions {
   engine: Engine;
   logger?: Logger;
   /** Called after every engine run (each step of a cycle), before the next task starts. */
-  onRunFinished?: (result: RunResult, request: RunRequest) => void | Promise<void>;
+  onRunFinished?: (result: RunResult, request: RunRequest, engine: Engine) => void | Promise<void>;
   /** Whether an MA is in staging mode (export-if-pending and cycles skip its exports). */
   isStaging?: (ma: string) => boolean;
 }
@@ -141,9 +141,9 @@ export class RunQueue {
     this.running = false;
   }
 
-  private async finished(result: RunResult, req: RunRequest): Promise<RunResult> {
+  private async finished(result: RunResult, req: RunRequest, engine: Engine): Promise<RunResult> {
     try {
-      await this.opts.onRunFinished?.(result, req);
+      await this.opts.onRunFinished?.(result, req, engine);
     } catch (e) {
       this.log.error("run observer failed", { error: (e as Error).message });
     }
@@ -152,7 +152,7 @@ export class RunQueue {
 
   private async execute(engine: Engine, req: RunRequest): Promise<RunResult[]> {
     const staging = this.opts.isStaging?.(req.ma) ?? false;
-    const run = async (profile: RunProfile) => this.finished(await engine.run(req.ma, profile, { allowDeletes: req.allowDeletes }), req);
+    const run = async (profile: RunProfile) => this.finished(await engine.run(req.ma, profile, { allowDeletes: req.allowDeletes }), req, engine);
     const hasPendingExports = async () => {
       const s = await engine.status(req.ma);
       return s.pendingExports.adds + s.pendingExports.updates + s.pendingExports.deletes > 0;
