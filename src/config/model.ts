@@ -85,6 +85,17 @@ export interface LdapConnectorSettings {
   tls?: { caFile?: string; insecureSkipVerify?: boolean };
   pageSize?: number;
   timeoutSeconds?: number;
+  /**
+   * The suffix of OpenLDAP's accesslog database (e.g. "cn=accesslog"). When set, a delta import
+   * reads deletions from it; when not, deletions are only seen by the next full import.
+   */
+  accesslogBase?: string;
+  /**
+   * Default true: an add returns the new entry's anchor (entryUUID) with the Post-Read control.
+   * false: the engine learns the anchor from the import that confirms the add (it carries the
+   * object by its DN until then).
+   */
+  readAnchorAfterAdd?: boolean;
 }
 
 export interface PostgresConnectorSettings {

@@ -60,7 +60,7 @@ export async function runSync(ctx: EngineContext, maName: string, mode: "full" |
     await ctx.db.transaction(async (tx) => {
       const rows = (await csByIds(tx, batch)).filter((r) => r.mv_id !== null && !r.deleted);
       const types = new Map((await mvByIds(tx, rows.map((r) => r.mv_id!))).map((m) => [m.id, m.object_type]));
-      await flowPhase(tx, ma, rows, types, run);
+      await writeContributions(tx, await flowPhase(tx, ma, rows, types, run));
     });
     await run.flushErrors();
   }
@@ -237,36 +237,83 @@ async function linkPhase(
   });
 
   if (removed.length > 0) await tx.query(`delete from cs_object where id = any($1::bigint[])`, [removed]);
+
+  // Attribute flow in the same pass; references to objects not linked yet are retried after the
+  // last batch (see runSync), so the result still does not depend on the order of the objects.
+  const links = new Map<string, number | null>();
+  const byId = new Map(rows.map((r) => [r.id, r]));
+  for (const w of writes) {
+    const r = byId.get(w.id);
+    if (r?.anchor) links.set(`${r.object_type}\u0000${r.anchor}`, w.mv_id);
+  }
+  const flowed = await flowPhase(tx, ma, flowRows, flowTypes, run, links);
+  for (const id of flowed.affected) dirty.add(id);
   await markDirty(tx, dirty);
   await markDirty(tx, lost, ma.name);
+
+  // One write per object: its link and its contributions together.
+  const contribOf = new Map(flowed.writes.map((w) => [w.id, w]));
+  const failed = new Set(flowed.failed);
+  const rowsOut: Array<LinkWrite & { set_contrib: boolean; contrib: string | null; unresolved: string | null }> = [];
+  const linked = new Set<number>();
+  for (const w of writes) {
+    linked.add(w.id);
+    const c = contribOf.get(w.id);
+    rowsOut.push({ ...w, clear_pending: w.clear_pending || c !== undefined || failed.has(w.id), set_contrib: c !== undefined, contrib: c?.contrib ?? null, unresolved: c?.unresolved ?? null });
+  }
+  for (const c of flowed.writes) {
+    if (linked.has(c.id)) continue;
+    const r = byId.get(c.id)!;
+    rowsOut.push({ id: c.id, mv_id: r.mv_id, link: r.link, clear_pending: true, clear_contrib: false, event: "none", set_contrib: true, contrib: c.contrib, unresolved: c.unresolved });
+  }
+  for (const id of failed) {
+    if (linked.has(id) || contribOf.has(id)) continue;
+    const r = byId.get(id)!;
+    rowsOut.push({ id, mv_id: r.mv_id, link: r.link, clear_pending: true, clear_contrib: false, event: "none", set_contrib: false, contrib: null, unresolved: null });
+  }
   const now = ctx.now().toISOString();
   await updateRows(
     tx,
     "cs_object",
-    { id: "bigint", mv_id: "bigint", link: "text", clear_pending: "boolean", clear_contrib: "boolean", event: "text" },
-    writes,
+    {
+      id: "bigint", mv_id: "bigint", link: "text", clear_pending: "boolean", clear_contrib: "boolean", event: "text",
+      set_contrib: "boolean", contrib: "text", unresolved: "text",
+    },
+    rowsOut,
     `mv_id = v.mv_id, link = v.link,
      pending_import = case when v.clear_pending then null else t.pending_import end,
-     contrib = case when v.clear_contrib then null else t.contrib end,
-     unresolved_refs = case when v.clear_contrib then null else t.unresolved_refs end,
+     contrib = case when v.set_contrib then v.contrib::jsonb when v.clear_contrib then null else t.contrib end,
+     unresolved_refs = case when v.set_contrib then v.unresolved::jsonb when v.clear_contrib then null else t.unresolved_refs end,
      linked_at = case when v.event = 'link' then '${now}'::timestamptz else t.linked_at end,
      disconnected_at = case when v.event = 'unlink' then '${now}'::timestamptz else t.disconnected_at end,
      synced_at = '${now}'::timestamptz`,
   );
-  // Attribute flow in the same pass; references to objects not linked yet are retried after the
-  // last batch (see runSync), so the result still does not depend on the order of the objects.
-  await flowPhase(tx, ma, flowRows, flowTypes, run);
 }
 
+interface FlowResult {
+  /** Contributions to store (only where something changed or an import is pending). */
+  writes: Array<{ id: number; contrib: string; unresolved: string | null }>;
+  /** Objects whose rules failed: the error is recorded, nothing stays pending. */
+  failed: number[];
+  /** MV objects whose contributions changed. */
+  affected: Set<number>;
+}
+
+/**
+ * Inbound attribute flow for connectors: their contributions, references resolved to MV ids.
+ * Reads only; the caller writes. `links` overrides what the database says about objects whose
+ * link this very batch changed (type + anchor -> MV id), so references see the batch's own joins.
+ */
 async function flowPhase(
   tx: Queryable,
   ma: CompiledMA,
   rows: CsRow[],
   mvTypes: Map<number, string>,
   run: RunRecorder,
-): Promise<void> {
-  if (rows.length === 0) return;
+  links: Map<string, number | null> = new Map(),
+): Promise<FlowResult> {
   const affected = new Set<number>();
+  if (rows.length === 0) return { writes: [], failed: [], affected };
   const ids = rows.map((r) => r.id);
   const evaluated: Array<{ row: CsRow; values: Record<string, Attributes>; refs: ReturnType<typeof contributions>["refs"] }> = [];
   const anchorsNeeded = new Set<string>();
@@ -283,8 +330,9 @@ async function flowPhase(
     }
   }
   // Reference values are anchors in this MA; the metaverse holds the referenced object's MV id.
-  const byAnchor = new Map<string, CsRow>();
-  for (const r of await csByAnchors(tx, ma.name, [...anchorsNeeded])) byAnchor.set(`${r.object_type}\u0000${r.anchor}`, r);
+  const byAnchor = new Map<string, number | null>();
+  for (const r of await csByAnchors(tx, ma.name, [...anchorsNeeded])) byAnchor.set(`${r.object_type}\u0000${r.anchor}`, r.mv_id);
+  for (const [key, mv] of links) byAnchor.set(key, mv);
   const writes: Array<{ id: number; contrib: string; unresolved: string | null }> = [];
   for (const e of evaluated) {
     const unresolved: string[] = [];
@@ -292,7 +340,7 @@ async function flowPhase(
       const ids: string[] = [];
       for (const a of ref.anchors) {
         const target = byAnchor.get(`${ref.referenceTo}\u0000${a}`);
-        if (target?.mv_id != null) ids.push(String(target.mv_id));
+        if (target !== null && target !== undefined) ids.push(String(target));
         else unresolved.push(a);
       }
       const attrIsMulti = ref.anchors.length > 1;
@@ -305,18 +353,21 @@ async function flowPhase(
     const unresolvedChanged = unresolvedJson !== (e.row.unresolved_refs ? JSON.stringify(e.row.unresolved_refs) : null);
     if (changed || unresolvedChanged || e.row.pending_import !== null) writes.push({ id: e.row.id, contrib, unresolved: unresolvedJson });
   }
+  const ok = new Set(evaluated.map((e) => e.row.id));
+  return { writes, failed: ids.filter((id) => !ok.has(id)), affected };
+}
+
+/** Stores a flow result on its own (objects whose links did not change in the same batch). */
+async function writeContributions(tx: Queryable, r: FlowResult): Promise<void> {
   await updateRows(
     tx,
     "cs_object",
     { id: "bigint", contrib: "text", unresolved: "text" },
-    writes,
+    r.writes,
     `contrib = v.contrib::jsonb, unresolved_refs = v.unresolved::jsonb, pending_import = null`,
   );
-  await markDirty(tx, affected);
-  // Objects that errored keep nothing pending: the error is recorded; the next full sync retries.
-  const ok = new Set(evaluated.map((e) => e.row.id));
-  const failed = ids.filter((id) => !ok.has(id));
-  if (failed.length > 0) await tx.query(`update cs_object set pending_import = null where id = any($1::bigint[])`, [failed]);
+  await markDirty(tx, r.affected);
+  if (r.failed.length > 0) await tx.query(`update cs_object set pending_import = null where id = any($1::bigint[])`, [r.failed]);
 }
 
 /** Recomputes precedence for every affected MV object and applies object deletion rules. */

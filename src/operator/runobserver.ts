@@ -1,0 +1,64 @@
+// What happens after every engine run: metrics, a log line, an Event, and the MA's fresh engine
+// status (read right away, inside the run queue, so the status write never waits for the engine).
+import type { Engine } from "../engine/index.ts";
+import type { ManagementAgentStatus, RunResult } from "../engine/types.ts";
+import type { EventRecorder, InvolvedObject } from "./events.ts";
+import type { Logger } from "./log.ts";
+import type { OperatorMetrics } from "./metrics.ts";
+import type { RunRequest } from "./runqueue.ts";
+
+export interface RunObserverOptions {
+  metrics: OperatorMetrics;
+  events: EventRecorder;
+  logger: Logger;
+  involved: (ma: string) => InvolvedObject | undefined;
+  statusChanged: (ma: string, status: ManagementAgentStatus) => void;
+}
+
+/** "3 adds, 1 update" — only the counts that are not zero. */
+export function summarizeCounts(counts: RunResult["counts"]): string {
+  const parts = Object.entries(counts)
+    .filter(([k, n]) => n > 0 && k !== "unchanged")
+    .map(([k, n]) => `${n} ${n === 1 ? k.replace(/s$/, "") : k}`);
+  return parts.length > 0 ? parts.join(", ") : "no changes";
+}
+
+export class RunObserver {
+  constructor(private readonly opts: RunObserverOptions) {}
+
+  async finished(result: RunResult, request: RunRequest, engine: Engine): Promise<void> {
+    const { metrics } = this.opts;
+    const { ma, profile, status, counts } = result;
+    metrics.runs.inc({ ma, profile, result: status });
+    metrics.runDuration.observe(result.durationMs / 1000, { ma, profile });
+    for (const [change, n] of Object.entries(counts)) {
+      if (n > 0 && change !== "unchanged" && change !== "errors") metrics.objectsProcessed.inc({ ma, change }, n);
+    }
+    if (counts.errors > 0) metrics.errors.inc({ kind: "object" }, counts.errors);
+    if (status === "failed") metrics.errors.inc({ kind: "run" });
+
+    const summary = summarizeCounts(counts);
+    const fields = { ma, profile, result: status, reason: request.reason, durationMs: result.durationMs, runId: result.runId, counts };
+    if (status === "failed") this.opts.logger.warn("run failed", { ...fields, message: result.message });
+    else this.opts.logger.info("run finished", fields);
+
+    const involved = this.opts.involved(ma);
+    if (involved) {
+      const e = this.opts.events;
+      if (status === "failed") e.record(involved, "Warning", "RunFailed", `${profile} failed: ${result.message ?? "unknown error"}`);
+      else if (status === "stopped-deletion-threshold") {
+        e.record(involved, "Warning", "DeletesBlocked", `${profile}: the deletion threshold holds back ${result.blockedDeletes ?? "some"} deletes; annotate idsync.dev/allow-deletes to release them`);
+      } else if (status === "completed-with-errors") e.record(involved, "Warning", "RunCompletedWithErrors", `${profile}: ${summary}`);
+      // Quiet runs (a delta import every 5 minutes that found nothing) are not worth an Event.
+      else if (summary !== "no changes") e.record(involved, "Normal", "RunSucceeded", `${profile}: ${summary}`);
+    }
+
+    try {
+      const s = await engine.status(ma);
+      metrics.pendingExports.set(s.pendingExports.adds + s.pendingExports.updates + s.pendingExports.deletes, { ma });
+      this.opts.statusChanged(ma, s);
+    } catch (err) {
+      this.opts.logger.warn("could not read the MA's status after a run", { ma, error: (err as Error).message });
+    }
+  }
+}
