@@ -6,7 +6,7 @@ import type { AttrValue, Attributes } from "../expr/index.ts";
 import { normalizeDN } from "../expr/dn.ts";
 import { ObjectRuleError } from "./inbound.ts";
 import type { CompiledOutboundFlow, CompiledOutboundRule } from "./rules.ts";
-import { normalizeValue, valueList, valuesEqual } from "./values.ts";
+import { dnValuesEqual, normalizeValue, valueList, valuesEqual } from "./values.ts";
 
 export interface OutboundGroup {
   ma: string;
@@ -105,12 +105,16 @@ export interface TargetDiff {
   newDn?: string;
 }
 
-/** What must change in the target: managed attributes whose value differs from the expected state. */
-export function diffTarget(t: TargetValues, expected: Attributes, currentDn: string | null): TargetDiff {
+/**
+ * What must change in the target: managed attributes whose value differs from the expected state.
+ * With referenceBy "dn", reference values are compared as DNs (the target reads them back normalized).
+ */
+export function diffTarget(t: TargetValues, expected: Attributes, currentDn: string | null, referenceBy: "anchor" | "dn" = "anchor"): TargetDiff {
   const changes: Attributes = {};
   for (const attr of t.managed) {
     const want: AttrValue = t.values[attr] ?? null;
-    if (!valuesEqual(want, expected[attr])) changes[attr] = want;
+    const same = referenceBy === "dn" && t.refs.has(attr) ? dnValuesEqual : valuesEqual;
+    if (!same(want, expected[attr])) changes[attr] = want;
   }
   const newDn = t.dn && currentDn && normalizeDN(t.dn) !== normalizeDN(currentDn) ? t.dn : undefined;
   return { changes, newDn };

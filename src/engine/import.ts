@@ -14,7 +14,7 @@ import {
 } from "../store/index.ts";
 import type { EngineContext } from "./context.ts";
 import type { RunRecorder } from "./run.ts";
-import { attributesEqual, compactAttributes, valuesEqual } from "./values.ts";
+import { attributesEqual, compactAttributes, dnValuesEqual, valuesEqual } from "./values.ts";
 
 export async function runImport(
   ctx: EngineContext,
@@ -38,7 +38,7 @@ export async function runImport(
   if (mode === "full") {
     for await (const batch of connector.fullImport()) {
       problems(batch.problems);
-      await ctx.db.transaction((tx) => stage(tx, ctx, maName, batch.items, seen, run));
+      await ctx.db.transaction((tx) => stage(tx, ctx, maName, batch.items, seen, run, connector.referenceBy));
       await run.flushErrors();
       progress(batch.items.length);
     }
@@ -57,7 +57,7 @@ export async function runImport(
       else deletes.push({ anchor: c.anchor, dn: c.dn });
     }
     await ctx.db.transaction(async (tx) => {
-      await stage(tx, ctx, maName, upserts, seen, run);
+      await stage(tx, ctx, maName, upserts, seen, run, connector.referenceBy);
       await markDeleted(tx, ctx, maName, deletes, run);
     });
     await run.flushErrors();
@@ -82,9 +82,11 @@ async function stage(
   objects: ImportedObject[],
   seen: Set<number>,
   run: RunRecorder,
+  referenceBy: "anchor" | "dn",
 ): Promise<void> {
   if (objects.length === 0) return;
   const now = ctx.now().toISOString();
+  const equal = attributeComparer(ctx, ma, referenceBy);
   const byAnchor = new Map<string, CsRow>();
   for (const r of await csByAnchors(tx, ma, objects.map((o) => o.anchor))) byAnchor.set(r.anchor!, r);
   // A provisioned object whose system assigns the anchor is known by its DN until now.
@@ -122,7 +124,7 @@ async function stage(
         retryDeletes.push(row.id);
         run.error({ csId: String(row.id), anchor: o.anchor, dn: o.dn, code: "exported-change-not-reimported", message: "an exported delete did not take effect: the object is still there" });
       } else {
-        const missing = Object.keys(pe.changes).filter((a) => !valuesEqual(pe.changes[a], attrs[a]));
+        const missing = Object.keys(pe.changes).filter((a) => !equal(o.objectType, a)(pe.changes[a], attrs[a]));
         const dnOk = !pe.new_dn || !o.dn || normalizeDN(pe.new_dn) === normalizeDN(o.dn);
         if (missing.length === 0 && dnOk) {
           confirmed.push(row.id);
@@ -145,7 +147,7 @@ async function stage(
     const changed = row.deleted || row.anchor !== o.anchor || (o.dn ?? null) !== row.dn || !attributesEqual(row.attrs, attrs);
     if (changed || needsSync || row.imported_at === null) {
       const firstSight = row.imported_at === null || row.deleted;
-      const onlyConfirms = confirmedNow && confirmedExactly(row, pe, attrs);
+      const onlyConfirms = confirmedNow && confirmedExactly(row, pe, attrs, (a) => equal(o.objectType, a));
       if (changed && !onlyConfirms) {
         if (firstSight) run.counts.adds++;
         else run.counts.updates++;
@@ -158,7 +160,7 @@ async function stage(
         attrs,
         // An import that only confirms what we exported needs no sync: nothing new to flow.
         pending:
-          needsSync || (changed && !confirmedExactly(row, pe, attrs))
+          needsSync || (changed && !confirmedExactly(row, pe, attrs, (a) => equal(o.objectType, a)))
             ? row.pending_import === "add" || (firstSight && row.mv_id === null) ? "add" : "update"
             : row.pending_import,
       });
@@ -252,9 +254,25 @@ async function markDeleted(
 }
 
 /** The import shows exactly the exported values on an object that had nothing else imported. */
-function confirmedExactly(row: CsRow, pe: { state: string; op: string; changes: Record<string, unknown> } | undefined, attrs: Record<string, unknown>): boolean {
+function confirmedExactly(
+  row: CsRow,
+  pe: { state: string; op: string; changes: Record<string, unknown> } | undefined,
+  attrs: Record<string, unknown>,
+  equal: (attr: string) => (a: unknown, b: unknown) => boolean,
+): boolean {
   if (!pe || pe.state !== "unconfirmed" || pe.op === "delete" || row.mv_id === null) return false;
   const expected = { ...row.attrs, ...pe.changes };
   const names = new Set([...Object.keys(expected), ...Object.keys(attrs)]);
-  return [...names].every((n) => valuesEqual(expected[n], attrs[n]));
+  return [...names].every((n) => equal(n)(expected[n], attrs[n]));
+}
+
+/**
+ * How an exported value is compared with the imported one: reference attributes of a system that
+ * references by DN (LDAP) compare as DNs — the connector reads them back normalized, while the
+ * export wrote them as the DN rule spelled them; everything else with valuesEqual.
+ */
+function attributeComparer(ctx: EngineContext, ma: string, referenceBy: "anchor" | "dn"): (objectType: string, attr: string) => (a: unknown, b: unknown) => boolean {
+  if (referenceBy !== "dn") return () => valuesEqual;
+  const types = ctx.config.mas.get(ma)?.types;
+  return (objectType, attr) => (types?.get(objectType)?.attributes.get(attr)?.type === "reference" ? dnValuesEqual : valuesEqual);
 }

@@ -59,7 +59,11 @@ export class OutboundPass {
     this.groups = groupOutboundRules(ctx.config.outbound, (ma) => referenceByOf(ctx, ma));
   }
 
-  batch(tx: Queryable, ids: number[], mvs?: MvRow[]): Promise<void> {
+  /**
+   * With `mvs` (already loaded and recomputed by the caller, who then writes the dirty marks with
+   * its own update of those rows), returns the MAs each MV object lost a connector in.
+   */
+  batch(tx: Queryable, ids: number[], mvs?: MvRow[]): Promise<Map<number, Set<string>>> {
     return outboundBatch(tx, this.ctx, this.groups, ids, this.run, this.waiting, mvs);
   }
 
@@ -83,7 +87,7 @@ export class OutboundPass {
       )
     ).rows.map((r) => r.mv_id);
     for (const batch of chunks(retry, this.ctx.batchSize)) {
-      await this.ctx.db.transaction((tx) => outboundBatch(tx, this.ctx, this.groups, batch, this.run, new Set()));
+      await this.ctx.db.transaction(async (tx) => void (await outboundBatch(tx, this.ctx, this.groups, batch, this.run, new Set())));
     }
     await this.run.flushErrors();
   }
@@ -93,7 +97,7 @@ export class OutboundPass {
 export async function syncOutbound(ctx: EngineContext, mvIds: number[], run: RunRecorder): Promise<void> {
   const pass = new OutboundPass(ctx, run);
   for (const batch of chunks(mvIds, ctx.batchSize)) {
-    await ctx.db.transaction((tx) => pass.batch(tx, batch));
+    await ctx.db.transaction(async (tx) => void (await pass.batch(tx, batch)));
     await pass.afterBatch();
   }
   await pass.finish();
@@ -114,7 +118,7 @@ async function outboundBatch(
   run: RunRecorder,
   waiting: Set<number>,
   preloaded?: MvRow[],
-): Promise<void> {
+): Promise<Map<number, Set<string>>> {
   const lost = new Map<number, Set<string>>();
   const now = ctx.now().toISOString();
   const mvs = preloaded ?? (await mvByIds(tx, ids));
@@ -174,7 +178,7 @@ async function outboundBatch(
             initial: false,
             flows: (r) => r.deprovisionFlows,
           });
-          const d = diffTarget(t, expectedState(connector, pe), connector.dn);
+          const d = diffTarget(t, expectedState(connector, pe), connector.dn, group.referenceBy);
           if (!isEmptyDiff(d)) peWrites.push({ cs_id: connector.id, ma: connector.ma, op: "update", new_dn: null, changes: d.changes, state: "pending" });
         } catch (e) {
           if (!(e instanceof ObjectRuleError)) throw e;
@@ -310,7 +314,7 @@ async function outboundBatch(
       if (all.dn && c.dn !== all.dn) dnWrites.push({ id: c.id, dn: all.dn, dn_norm: normalizeDN(all.dn) });
       continue;
     }
-    const diff = diffTarget(values, expectedState(c, pe), pe?.state === "unconfirmed" && pe.new_dn ? pe.new_dn : c.dn);
+    const diff = diffTarget(values, expectedState(c, pe), pe?.state === "unconfirmed" && pe.new_dn ? pe.new_dn : c.dn, plan.group.referenceBy);
     if (isEmptyDiff(diff)) {
       if (pe && pe.state !== "unconfirmed") peDeletes.push(c.id);
       continue;
@@ -331,6 +335,12 @@ async function outboundBatch(
   await deletePendingExports(tx, peDeletes.filter((id) => !written.has(id)));
   await upsertPendingExports(tx, peWrites);
   if (csRemovals.length > 0) await tx.query(`delete from cs_object where id = any($1::bigint[])`, [csRemovals]);
+  if (!preloaded) await writeDirtyMarks(tx, ids, lost);
+  return lost;
+}
+
+/** Clears the dirty mark of a batch, except objects that lost a connector (deletion rules next). */
+async function writeDirtyMarks(tx: Queryable, ids: number[], lost: Map<number, Set<string>>): Promise<void> {
   await tx.query(`update mv_object set dirty = false where id = any($1::bigint[]) and not (id = any($2::bigint[]))`, [ids, [...lost.keys()]]);
   const byMa = new Map<string, number[]>();
   for (const [mv, mas] of lost) for (const ma of mas) byMa.set(ma, [...(byMa.get(ma) ?? []), mv]);

@@ -78,8 +78,31 @@ export async function settleMetaverse(ctx: EngineContext, run: RunRecorder): Pro
     if (ids.length === 0) return;
     const outbound = new OutboundPass(ctx, run);
     for (const batch of chunks(ids, ctx.batchSize)) {
-      // One transaction: the batch's metaverse state and the exports computed from it go together.
-      await ctx.db.transaction(async (tx) => outbound.batch(tx, batch, await recomputeBatch(tx, ctx, batch, run)));
+      // One transaction and one write per MV object: its new values, deletion, and whether it
+      // stays dirty (it lost a connector, so the deletion rules look again on the next pass).
+      await ctx.db.transaction(async (tx) => {
+        const r = await recomputeBatch(tx, ctx, batch, run);
+        const lost = await outbound.batch(tx, batch, r.mvs);
+        const now = ctx.now().toISOString();
+        await updateRows(
+          tx,
+          "mv_object",
+          { id: "bigint", attrs: "text", lineage: "text", deleted: "boolean", lost: "text", dirty: "boolean" },
+          batch.map((id) => ({
+            id,
+            attrs: r.changed.get(id)?.attrs ?? null,
+            lineage: r.changed.get(id)?.lineage ?? null,
+            deleted: r.deleted.has(id),
+            lost: lost.has(id) ? JSON.stringify([...lost.get(id)!].sort()) : null,
+            dirty: lost.has(id),
+          })),
+          `attrs = coalesce(v.attrs::jsonb, t.attrs), lineage = coalesce(v.lineage::jsonb, t.lineage),
+           updated_at = case when v.attrs is null then t.updated_at else '${now}'::timestamptz end,
+           deleted_at = case when v.deleted then '${now}'::timestamptz else t.deleted_at end,
+           lost_from = case when v.lost is null then null else array(select jsonb_array_elements_text(v.lost::jsonb)) end,
+           dirty = v.dirty`,
+        );
+      });
       await outbound.afterBatch();
     }
     await outbound.finish();
@@ -371,8 +394,15 @@ async function writeContributions(tx: Queryable, r: FlowResult): Promise<void> {
 }
 
 /** Recomputes precedence for every affected MV object and applies object deletion rules. */
-/** Precedence and deletion rules for a batch of MV objects; returns them as they are now. */
-async function recomputeBatch(tx: Queryable, ctx: EngineContext, batch: number[], run: RunRecorder): Promise<MvRow[]> {
+interface Recomputed {
+  /** The batch's MV objects as they are now (attrs recomputed, deletions applied in memory). */
+  mvs: MvRow[];
+  changed: Map<number, { attrs: string; lineage: string }>;
+  deleted: Set<number>;
+}
+
+/** Precedence and deletion rules for a batch of MV objects, in memory; settle writes the result. */
+async function recomputeBatch(tx: Queryable, ctx: EngineContext, batch: number[], run: RunRecorder): Promise<Recomputed> {
   const mvs = await mvByIds(tx, batch);
   const connectors = await contributionsOf(tx, batch);
   const byMv = new Map<number, typeof connectors>();
@@ -409,23 +439,15 @@ async function recomputeBatch(tx: Queryable, ctx: EngineContext, batch: number[]
       lineage[attr] = { ...l, at: same ? old.at : now };
     }
     updates.push({ id: mv.id, attrs: canonical(resolved.attrs), lineage: canonical(lineage) });
+    if (Object.keys(mv.attrs).length > 0) run.counts.updates++; // a fresh projection is not an update
     mv.attrs = resolved.attrs;
     mv.lineage = lineage;
-    if (Object.keys(mv.attrs).length > 0) run.counts.updates++; // a fresh projection is not an update
   }
-  await updateRows(
-    tx,
-    "mv_object",
-    { id: "bigint", attrs: "text", lineage: "text" },
-    updates,
-    `attrs = v.attrs::jsonb, lineage = v.lineage::jsonb, updated_at = '${now}'::timestamptz`,
-  );
-  if (deletions.length > 0) {
-    await tx.query(`update mv_object set deleted_at = $2 where id = any($1::bigint[])`, [deletions, now]);
-  }
-  // The deletion rule has looked at what was lost; outbound still has to run (dirty stays).
-  await tx.query(`update mv_object set lost_from = null where id = any($1::bigint[]) and lost_from is not null`, [batch]);
-  return mvs;
+  return {
+    mvs,
+    changed: new Map(updates.map((u) => [u.id, { attrs: u.attrs, lineage: u.lineage }])),
+    deleted: new Set(deletions),
+  };
 }
 
 function shouldDelete(ctx: EngineContext, mvType: string, connectors: Array<{ ma: string }>, lostIn: Set<string>): boolean {

@@ -1,5 +1,6 @@
 // Attribute value semantics shared by import, sync and export: what counts as "no value", and when
 // two values are the same. Multi-valued attributes are sets (LDAP says so), compared order-free.
+import { normalizeDN } from "../expr/dn.ts";
 import type { AttrValue, Attributes } from "../expr/index.ts";
 
 /** Canonical form: absent, empty string and empty list are all "no value" (null). */
@@ -24,6 +25,28 @@ export function valuesEqual(a: unknown, b: unknown): boolean {
     return xs.length === ys.length && xs.every((v, i) => v === ys[i]);
   }
   return String(x) === String(y);
+}
+
+/**
+ * valuesEqual for reference values that are DNs (an LDAP target's manager, member): the connector
+ * reads them back normalized (lower-cased, canonical escaping) while the engine writes them as the
+ * DN rule spelled them, so both sides are compared in normalizeDN's form. A value that is not a
+ * DN is compared as it is.
+ */
+export function dnValuesEqual(a: unknown, b: unknown): boolean {
+  const norm = (v: unknown): unknown => {
+    const n = normalizeValue(v);
+    if (n === null) return null;
+    const one = (x: string) => {
+      try {
+        return normalizeDN(x);
+      } catch {
+        return x;
+      }
+    };
+    return Array.isArray(n) ? n.map(one) : one(String(n));
+  };
+  return valuesEqual(norm(a), norm(b));
 }
 
 /** Drops "no value" entries so that stored objects never carry nulls. */

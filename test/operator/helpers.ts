@@ -1,0 +1,281 @@
+// Shared by the operator tests: a test API server that enforces the Helm chart's RBAC for the
+// operator's service account, an admin client to play the user (kubectl apply/delete), an operator
+// started in-process through the real client-node, CSV-backed MAs in a temp dir, and polling.
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { CoordinationV1Api, CoreV1Api, CustomObjectsApi, KubeConfig, PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
+import { startApiServer, type ApiServer } from "../apiserver/server.ts";
+import { runOperator, type OperatorOptions } from "../../src/operator/index.ts";
+import { createLogger } from "../../src/operator/log.ts";
+import { chartRbac } from "../chart/render.ts";
+import { HR_COLUMNS, writeCsv } from "../engine/builders.ts";
+
+export const NS = "idsync-test";
+export const OPERATOR_NS = "idsync-system";
+export const SA_TOKEN = "operator-sa-token";
+export const ADMIN_TOKEN = "admin-token";
+export const LEASE = "idsync-operator";
+export const GROUP = { group: "idsync.dev", version: "v1alpha1" } as const;
+export const MERGE = setHeaderOptions("Content-Type", PatchStrategy.MergePatch);
+
+export type Obj = { apiVersion?: string; kind?: string; metadata: Record<string, any>; spec?: any; status?: any };
+
+export interface Cluster {
+  server: ApiServer;
+  custom: CustomObjectsApi;
+  core: CoreV1Api;
+  coordination: CoordinationV1Api;
+  /** A kubeconfig file for the operator's service account. */
+  operatorKubeconfig: string;
+  dir: string;
+  close(): Promise<void>;
+}
+
+/**
+ * A test API server with the chart's RBAC (rendered from charts/idsync with its default values,
+ * watching all namespaces) bound to the operator's token, and the namespaces the tests use.
+ */
+export async function startCluster(opts: { historyLimit?: number; bookmarkIntervalMs?: number } = {}): Promise<Cluster> {
+  const rbac = chartRbac({ namespace: OPERATOR_NS });
+  const server = await startApiServer({
+    historyLimit: opts.historyLimit,
+    bookmarkIntervalMs: opts.bookmarkIntervalMs,
+    rbac: {
+      rules: rbac.clusterRules,
+      roleRules: rbac.roleRules,
+      serviceAccountToken: SA_TOKEN,
+      adminToken: ADMIN_TOKEN,
+      serviceAccountNamespace: OPERATOR_NS,
+      serviceAccountName: "idsync",
+    },
+  });
+  const kc = new KubeConfig();
+  kc.loadFromString(server.kubeconfig({ token: ADMIN_TOKEN, namespace: NS }));
+  const core = kc.makeApiClient(CoreV1Api);
+  for (const name of [NS, OPERATOR_NS]) await core.createNamespace({ body: { metadata: { name } } });
+  const dir = mkdtempSync(join(tmpdir(), "idsync-operator-"));
+  const operatorKubeconfig = join(dir, "operator.kubeconfig");
+  server.writeKubeconfig(operatorKubeconfig, { token: SA_TOKEN, namespace: OPERATOR_NS });
+  return {
+    server,
+    custom: kc.makeApiClient(CustomObjectsApi),
+    core,
+    coordination: kc.makeApiClient(CoordinationV1Api),
+    operatorKubeconfig,
+    dir,
+    async close() {
+      await server.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface RunningOperator {
+  stop(): Promise<void>;
+  port: Promise<number>;
+  logs: string[];
+  done: Promise<void>;
+}
+
+/** Fast timings so tests do not wait for production-sized leases and back-offs. */
+export const FAST: Partial<OperatorOptions> = {
+  leaderElection: { leaseDurationMs: 2000, renewDeadlineMs: 1500, retryPeriodMs: 250 },
+  informers: { backoffInitialMs: 50, backoffMaxMs: 500 },
+};
+
+export function startOperator(cluster: Cluster, database: string, opts: Partial<OperatorOptions> = {}): RunningOperator {
+  const controller = new AbortController();
+  const logs: string[] = [];
+  let resolvePort!: (p: number) => void;
+  const port = new Promise<number>((r) => (resolvePort = r));
+  const logger = createLogger({
+    level: "debug",
+    write: (line) => {
+      logs.push(line);
+      if (process.env.IDSYNC_TEST_LOGS) process.stderr.write(line + "\n");
+    },
+  });
+  const done = runOperator({
+    kubeconfig: cluster.operatorKubeconfig,
+    database,
+    metricsPort: 0,
+    metricsHost: "127.0.0.1",
+    leaseNamespace: OPERATOR_NS,
+    handleSignals: false,
+    logger,
+    onListening: resolvePort,
+    signal: controller.signal,
+    ...FAST,
+    ...opts,
+  });
+  done.catch(() => undefined);
+  return {
+    port,
+    logs,
+    done,
+    async stop() {
+      controller.abort();
+      await done;
+    },
+  };
+}
+
+// ---------------------------------------------------------------- resources
+
+export function plural(kind: string): string {
+  return { ManagementAgent: "managementagents", SyncRule: "syncrules", RetentionPolicy: "retentionpolicies" }[kind]!;
+}
+
+export async function apply(cluster: Cluster, obj: Obj): Promise<Obj> {
+  const at = { ...GROUP, namespace: obj.metadata.namespace ?? NS, plural: plural(obj.kind!) };
+  try {
+    const existing = (await cluster.custom.getNamespacedCustomObject({ ...at, name: obj.metadata.name })) as Obj;
+    return (await cluster.custom.patchNamespacedCustomObject({ ...at, name: obj.metadata.name, body: { spec: obj.spec, metadata: { annotations: obj.metadata.annotations ?? existing.metadata.annotations } } }, MERGE)) as Obj;
+  } catch (e) {
+    if ((e as { code?: number }).code !== 404) throw e;
+    return (await cluster.custom.createNamespacedCustomObject({ ...at, body: { ...obj, metadata: { ...obj.metadata, namespace: at.namespace } } })) as Obj;
+  }
+}
+
+export async function get(cluster: Cluster, kind: string, name: string, namespace = NS): Promise<Obj | undefined> {
+  try {
+    return (await cluster.custom.getNamespacedCustomObject({ ...GROUP, namespace, plural: plural(kind), name })) as Obj;
+  } catch (e) {
+    if ((e as { code?: number }).code === 404) return undefined;
+    throw e;
+  }
+}
+
+export async function remove(cluster: Cluster, kind: string, name: string, namespace = NS): Promise<void> {
+  await cluster.custom.deleteNamespacedCustomObject({ ...GROUP, namespace, plural: plural(kind), name });
+}
+
+export async function annotate(cluster: Cluster, kind: string, name: string, annotations: Record<string, string | null>): Promise<void> {
+  await cluster.custom.patchNamespacedCustomObject({ ...GROUP, namespace: NS, plural: plural(kind), name, body: { metadata: { annotations } } }, MERGE);
+}
+
+export function condition(o: Obj | undefined, type: string): { status: string; reason: string; message: string; observedGeneration?: number; lastTransitionTime: string } | undefined {
+  return o?.status?.conditions?.find((c: { type: string }) => c.type === type);
+}
+
+/** Polls until `check` returns a value (not undefined/false); fails the test if it never does. */
+export async function eventually<T>(check: () => Promise<T | undefined | false> | T | undefined | false, what: string, timeoutMs = 60_000): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await check();
+      if (v !== undefined && v !== false) return v as T;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() > until) assert.fail(`never happened: ${what}${last ? ` (last error: ${(last as Error).message})` : ""}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+// ---------------------------------------------------------------- an HR source and a directory target
+
+export function hrMa(dir: string, extra: Record<string, unknown> = {}): Obj {
+  return {
+    apiVersion: "idsync.dev/v1alpha1",
+    kind: "ManagementAgent",
+    metadata: { name: "hr", namespace: NS },
+    spec: {
+      connector: { type: "csv", csv: { path: join(dir, "hr.csv") } },
+      objectTypes: [
+        {
+          name: "person",
+          anchor: ["employeeId"],
+          attributes: [
+            { name: "employeeId" },
+            { name: "givenName" },
+            { name: "sn" },
+            { name: "department" },
+            { name: "managerId", type: "reference", referenceTo: "person" },
+            { name: "status" },
+            { name: "employeeType" },
+          ],
+        },
+      ],
+      ...extra,
+    },
+  };
+}
+
+export function directoryMa(dir: string, extra: Record<string, unknown> = {}): Obj {
+  return {
+    apiVersion: "idsync.dev/v1alpha1",
+    kind: "ManagementAgent",
+    metadata: { name: "directory", namespace: NS },
+    spec: {
+      connector: { type: "csv", csv: { path: join(dir, "directory.csv") } },
+      objectTypes: [
+        {
+          name: "account",
+          anchor: ["employeeId"],
+          attributes: [{ name: "employeeId" }, { name: "displayName" }, { name: "department" }],
+        },
+      ],
+      ...extra,
+    },
+  };
+}
+
+export function hrInboundRule(extra: Record<string, unknown> = {}): Obj {
+  return {
+    apiVersion: "idsync.dev/v1alpha1",
+    kind: "SyncRule",
+    metadata: { name: "hr-inbound", namespace: NS },
+    spec: {
+      direction: "inbound",
+      managementAgent: "hr",
+      sourceObjectType: "person",
+      metaverseObjectType: "person",
+      precedence: 10,
+      join: [{ metaverse: "employeeId", expression: "source.employeeId" }],
+      projection: true,
+      attributeFlows: [
+        { target: "employeeId", expression: "source.employeeId" },
+        { target: "displayName", expression: 'source.givenName + " " + source.sn' },
+        { target: "department", expression: "source.department" },
+      ],
+      ...extra,
+    },
+  };
+}
+
+export function directoryOutboundRule(flows?: Array<{ target: string; expression: string }>): Obj {
+  return {
+    apiVersion: "idsync.dev/v1alpha1",
+    kind: "SyncRule",
+    metadata: { name: "directory-outbound", namespace: NS },
+    spec: {
+      direction: "outbound",
+      managementAgent: "directory",
+      metaverseObjectType: "person",
+      targetObjectType: "account",
+      precedence: 10,
+      scope: "has(mv.employeeId)",
+      provision: true,
+      deprovision: "delete",
+      attributeFlows: flows ?? [
+        { target: "employeeId", expression: "mv.employeeId" },
+        { target: "displayName", expression: "mv.displayName" },
+        { target: "department", expression: "mv.department" },
+      ],
+    },
+  };
+}
+
+export function writeHr(dir: string, rows: Array<Record<string, string>>): void {
+  writeCsv(join(dir, "hr.csv"), HR_COLUMNS, rows);
+}
+
+export function writeFile(path: string, text: string): void {
+  writeFileSync(path, text);
+}
+
+export { person, readCsv } from "../engine/builders.ts";
