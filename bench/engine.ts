@@ -10,7 +10,7 @@ import { openEngine } from "../src/engine/index.ts";
 import { openDatabase } from "../src/store/index.ts";
 import { standardConfig } from "../test/engine/builders.ts";
 import { people, writeHrCsv } from "./hr-data.ts";
-import { peakRssMb, timed, type Row } from "./run.ts";
+import { peakRssMb, timed, type Row } from "./report.ts";
 
 async function freshDatabase(serverUrl: string, name: string): Promise<string> {
   const admin = new pg.Client({ connectionString: serverUrl });

@@ -4,44 +4,13 @@
 //   BENCH_SIZES=10000,100000   sizes to run (default both)
 //   IDSYNC_BENCH_DATABASE_URL  use this server instead of starting a throwaway one
 //   BENCH_ONLY=engine|ldap|plan      run one part
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { engineBench } from "./engine.ts";
+import { printRows } from "./report.ts";
 
-export interface Row {
-  step: string;
-  objects: number;
-  seconds: number;
-  rate: number;
-  peakRssMb: number;
-  note?: string;
-}
-
-export function peakRssMb(): number {
-  return Math.round(process.resourceUsage().maxRSS / 1024);
-}
-
-export async function timed<T>(fn: () => Promise<T>): Promise<{ value: T; seconds: number }> {
-  const t0 = process.hrtime.bigint();
-  const value = await fn();
-  return { value, seconds: Number(process.hrtime.bigint() - t0) / 1e9 };
-}
-
-export function printRows(title: string, rows: Row[]): void {
-  console.log(`\n${title}`);
-  console.log("step".padEnd(44) + "objects".padStart(9) + "seconds".padStart(10) + "obj/s".padStart(10) + "peakRSS".padStart(10) + "  note");
-  for (const r of rows) {
-    console.log(
-      r.step.padEnd(44) +
-        String(r.objects).padStart(9) +
-        r.seconds.toFixed(3).padStart(10) +
-        String(Math.round(r.rate)).padStart(10) +
-        `${r.peakRssMb}MB`.padStart(10) +
-        (r.note ? `  ${r.note}` : ""),
-    );
-  }
-}
+export { peakRssMb, printRows, timed, type Row } from "./report.ts";
 
 async function serverUrl(): Promise<{ url: string; stop: () => Promise<void> }> {
   if (process.env.IDSYNC_BENCH_DATABASE_URL) return { url: process.env.IDSYNC_BENCH_DATABASE_URL, stop: async () => {} };
@@ -59,13 +28,11 @@ try {
   }
   for (const part of ["ldap", "plan"] as const) {
     if (only && only !== part) continue;
-    try {
-      const mod = (await import(`./${part}.ts`)) as { bench: (url: string, dir: string) => Promise<void> };
-      await mod.bench(server.url, join(work, part));
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === "ERR_MODULE_NOT_FOUND") continue;
-      throw e;
-    }
+    // Parts import ./report.ts, never this file (a cycle through a top-level await would deadlock).
+    const file = new URL(`./${part}.ts`, import.meta.url);
+    if (!existsSync(file)) continue;
+    const mod = (await import(file.href)) as { bench: (url: string, dir: string) => Promise<void> };
+    await mod.bench(server.url, join(work, part));
   }
 } finally {
   rmSync(work, { recursive: true, force: true });

@@ -5,11 +5,12 @@ import { formatConfigError, loadConfigDirectory } from "../config/index.ts";
 import type { ConfigSet } from "../config/model.ts";
 import { envSecretResolver, openEngine, type Engine, type SecretResolver } from "../engine/index.ts";
 import { openDatabase, type Database } from "../store/index.ts";
+import type { OutputFormat } from "./output.ts";
 
 export interface GlobalOptions {
   database?: string;
   dataDir: string;
-  output: "text" | "json";
+  output: OutputFormat;
   secretsDir?: string;
 }
 

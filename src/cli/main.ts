@@ -1,8 +1,10 @@
 // The idsync command line: thin commands over config, engine and store.
 // Exit codes (a contract): 0 ok, 1 error, 2 a run finished with object errors or a blocked threshold.
 import { Command, CommanderError, Option } from "commander";
-import { applyCommand, validateCommand } from "./commands/config.ts";
+import { applyCommand } from "./commands/config.ts";
+import { OUTPUT_FORMATS, registerGitopsCommands } from "./commands/gitops.ts";
 import { historyCommand, searchCommand, showCommand } from "./commands/inspect.ts";
+import { registerPrivacyCommands } from "./commands/privacy.ts";
 import { cycleCommand, runCommand } from "./commands/run.ts";
 import { UsageError, type GlobalOptions } from "./context.ts";
 import { createOutput, type Output } from "./output.ts";
@@ -15,7 +17,7 @@ export async function main(argv: string[]): Promise<number> {
     .option("--database <url>", "PostgreSQL URL (or IDSYNC_DATABASE_URL); default: the embedded database under --data-dir")
     .option("--data-dir <dir>", "directory of the embedded database", ".idsync")
     .option("--secrets-dir <dir>", "directory of secrets as <name>/<key> files (local mode)")
-    .addOption(new Option("-o, --output <format>", "output format").choices(["text", "json"]).default("text"))
+    .addOption(new Option("-o, --output <format>", "output format (markdown: plan, drift; github, junit: validate)").choices([...OUTPUT_FORMATS]).default("text"))
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
 
@@ -31,11 +33,8 @@ export async function main(argv: string[]): Promise<number> {
       code = await fn(g, out, ...args);
     };
 
-  program
-    .command("validate")
-    .description("check the CRs in a directory: schema, references, CEL; no database needed")
-    .requiredOption("-f, --file <dir>", "directory of YAML files")
-    .action(action((g, o, opts: { file: string }) => validateCommand(g, o, opts.file)));
+  // validate, plan, drift (and the check that a command supports the chosen -o format)
+  registerGitopsCommands(program, action);
   program
     .command("apply")
     .description("validate a directory of CRs and make it the engine's configuration")
@@ -76,6 +75,8 @@ export async function main(argv: string[]): Promise<number> {
     .option("--ma <ma>", "only this MA")
     .option("--limit <n>", "how many runs", "20")
     .action(action((g, o, run: string | undefined, opts) => historyCommand(g, o, run, opts)));
+  // subject export|erase|unsuppress, retention, audit; adds the personal-data options to search and show
+  registerPrivacyCommands(program, action);
   program
     .command("operator")
     .description("run the Kubernetes operator (the container entrypoint)")

@@ -12,7 +12,9 @@ import {
   type CsRow,
   type Queryable,
 } from "../store/index.ts";
+import { withoutSuppressed } from "../privacy/hash.ts";
 import type { EngineContext } from "./context.ts";
+import type { CompiledMA } from "./rules.ts";
 import type { RunRecorder } from "./run.ts";
 import { attributesEqual, compactAttributes, dnValuesEqual, valuesEqual } from "./values.ts";
 
@@ -84,8 +86,13 @@ async function stage(
   run: RunRecorder,
   referenceBy: "anchor" | "dn",
 ): Promise<void> {
+  // Privacy: anchors erased by `idsync subject erase` are not staged again while the source still
+  // has them (the suppression list, src/privacy/hash.ts; `idsync subject unsuppress` lifts it).
+  objects = await withoutSuppressed(tx, ma, objects, normalizeDN);
   if (objects.length === 0) return;
   const now = ctx.now().toISOString();
+  const compiled = ctx.config.mas.get(ma);
+  const matters = compiled ? attributesThatMatter(compiled) : new Set<string>();
   const equal = attributeComparer(ctx, ma, referenceBy);
   const byAnchor = new Map<string, CsRow>();
   for (const r of await csByAnchors(tx, ma, objects.map((o) => o.anchor))) byAnchor.set(r.anchor!, r);
@@ -147,7 +154,7 @@ async function stage(
     const changed = row.deleted || row.anchor !== o.anchor || (o.dn ?? null) !== row.dn || !attributesEqual(row.attrs, attrs);
     if (changed || needsSync || row.imported_at === null) {
       const firstSight = row.imported_at === null || row.deleted;
-      const onlyConfirms = confirmedNow && confirmedExactly(row, pe, attrs, (a) => equal(o.objectType, a));
+      const onlyConfirms = confirmedNow && confirmedExactly(row, pe, attrs, (a) => equal(o.objectType, a), matters, o.dn);
       if (changed && !onlyConfirms) {
         if (firstSight) run.counts.adds++;
         else run.counts.updates++;
@@ -160,7 +167,7 @@ async function stage(
         attrs,
         // An import that only confirms what we exported needs no sync: nothing new to flow.
         pending:
-          needsSync || (changed && !confirmedExactly(row, pe, attrs, (a) => equal(o.objectType, a)))
+          needsSync || (changed && !confirmedExactly(row, pe, attrs, (a) => equal(o.objectType, a), matters, o.dn))
             ? row.pending_import === "add" || (firstSight && row.mv_id === null) ? "add" : "update"
             : row.pending_import,
       });
@@ -254,16 +261,37 @@ async function markDeleted(
 }
 
 /** The import shows exactly the exported values on an object that had nothing else imported. */
+// Skipping the sync when only attributes no rule reads changed (an LDAP entryUUID first seen) would
+// save a sync after every provisioning, but it also skipped the rename of an adopted entry in the
+// e2e tests; off until that interaction is understood (see the closing note, issue 3, item C).
+const DEFER_UNREAD_ATTRIBUTES = false;
+
 function confirmedExactly(
   row: CsRow,
   pe: { state: string; op: string; changes: Record<string, unknown> } | undefined,
   attrs: Record<string, unknown>,
   equal: (attr: string) => (a: unknown, b: unknown) => boolean,
+  matters: Set<string>,
+  dn?: string,
 ): boolean {
   if (!pe || pe.state !== "unconfirmed" || pe.op === "delete" || row.mv_id === null) return false;
+  // A DN other than the one we exported (or had) is a change the rules must see.
+  const expectedDn = (pe as { new_dn?: string | null }).new_dn ?? row.dn;
+  if (dn !== undefined && expectedDn !== null && normalizeDN(dn) !== normalizeDN(expectedDn)) return false;
   const expected = { ...row.attrs, ...pe.changes };
-  const names = new Set([...Object.keys(expected), ...Object.keys(attrs)]);
+  // Attributes no rule reads or writes (say an LDAP entryUUID first seen now) need no sync.
+  const names = new Set([...Object.keys(expected), ...Object.keys(attrs)].filter((n) => matters.has(n) || n in pe.changes || !DEFER_UNREAD_ATTRIBUTES));
   return [...names].every((n) => equal(n)(expected[n], attrs[n]));
+}
+
+/** Attributes of an MA that some rule reads (filter, inbound) or writes (outbound). */
+export function attributesThatMatter(ma: CompiledMA): Set<string> {
+  const out = new Set<string>(ma.filter?.reads ?? []);
+  for (const r of ma.inbound) {
+    for (const e of [r.scope, ...r.join.map((j) => j.expr), ...r.flows.map((f) => f.expr)]) for (const a of e?.reads ?? []) out.add(a);
+  }
+  for (const r of ma.outbound) for (const f of [...r.flows, ...r.deprovisionFlows]) out.add(f.target);
+  return out;
 }
 
 /**

@@ -37,6 +37,7 @@ import {
   resolveOutboundReferences,
   type OutboundGroup,
 } from "./export-flow.ts";
+import { adoptionKey, joinableTargets } from "./adopt.ts";
 import { ObjectRuleError } from "./inbound.ts";
 import type { RunRecorder } from "./run.ts";
 
@@ -227,11 +228,23 @@ async function outboundBatch(
     for (const r of await csByAnchors(tx, ma, mine.flatMap((p) => (p.anchor ? [p.anchor] : [])))) existing.set(`${ma}\u0000a\u0000${r.anchor}`, r);
     for (const r of await csByDnNorm(tx, ma, mine.flatMap((p) => (p.values.dn ? [normalizeDN(p.values.dn)] : [])))) existing.set(`${ma}\u0000d\u0000${r.dn_norm}`, r);
   }
+  const sameAnchorOrDn = (p: (typeof toProvision)[number]) => {
+    const ma = p.plan.group.ma;
+    return (p.anchor ? existing.get(`${ma}\u0000a\u0000${p.anchor}`) : undefined) ?? (p.values.dn ? existing.get(`${ma}\u0000d\u0000${normalizeDN(p.values.dn)}`) : undefined);
+  };
+  // Then the target MA's own join rules (adopt.ts): an existing entry they match is joined, not duplicated.
+  const joinable = await joinableTargets(
+    tx,
+    toProvision
+      .filter((p) => !sameAnchorOrDn(p))
+      .map((p) => ({ mvId: p.plan.mv.id, mvType: p.plan.mv.object_type, attrs: p.plan.mv.attrs, ma: ctx.config.mas.get(p.plan.group.ma)!, targetType: p.plan.group.targetType })),
+    run,
+  );
   const fresh: typeof toProvision = [];
   const adoptions: Array<{ id: number; mv_id: number; rule: string }> = [];
   for (const p of toProvision) {
     const ma = p.plan.group.ma;
-    const found = (p.anchor ? existing.get(`${ma}\u0000a\u0000${p.anchor}`) : undefined) ?? (p.values.dn ? existing.get(`${ma}\u0000d\u0000${normalizeDN(p.values.dn)}`) : undefined);
+    const found = sameAnchorOrDn(p) ?? joinable.get(adoptionKey(ma, p.plan.group.targetType, p.plan.mv.id));
     if (!found) {
       fresh.push(p);
     } else if (found.mv_id === null && !found.deleted) {

@@ -34,6 +34,9 @@ export function valuesEqual(a: unknown, b: unknown): boolean {
  * DN is compared as it is.
  */
 export function dnValuesEqual(a: unknown, b: unknown): boolean {
+  // Fast path, and exact: DNs equal but for case normalize to the same string (normalizeDN lower-
+  // cases; hex escapes decode to the same bytes). The usual case: a DN as written vs as read back.
+  if (typeof a === "string" && typeof b === "string" && a.toLowerCase() === b.toLowerCase()) return true;
   const norm = (v: unknown): unknown => {
     const n = normalizeValue(v);
     if (n === null) return null;

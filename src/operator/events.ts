@@ -49,8 +49,9 @@ export class EventRecorder {
   /** Records an event; never throws and never blocks the caller (await flush() to wait for it). */
   record(object: InvolvedObject, type: EventType, reason: string, message: string): void {
     const text = message.length > MAX_MESSAGE ? message.slice(0, MAX_MESSAGE - 1) + "…" : message;
+    const at = (this.opts.now ?? (() => new Date()))(); // when it happened, not when it is written
     // Written one after the other: a repeat must find the Event its predecessor created.
-    this.pending = this.pending.then(() => this.write(object, type, reason, text)).catch(() => undefined);
+    this.pending = this.pending.then(() => this.write(object, type, reason, text, at)).catch(() => undefined);
   }
 
   /** Resolves when every recorded event has been written (or has failed). */
@@ -58,10 +59,9 @@ export class EventRecorder {
     return this.pending.then(() => undefined);
   }
 
-  private async write(object: InvolvedObject, type: EventType, reason: string, message: string): Promise<void> {
+  private async write(object: InvolvedObject, type: EventType, reason: string, message: string, now: Date): Promise<void> {
     const namespace = object.namespace ?? "default";
     const key = JSON.stringify([object.uid ?? "", object.kind, namespace, object.name, type, reason, message]);
-    const now = (this.opts.now ?? (() => new Date()))();
     const seen = this.seen.get(key);
     if (seen) {
       try {

@@ -8,7 +8,7 @@
 // concurrent edit of the finalizer list (another controller's finalizer) is a 409 and is retried
 // from the fresh object instead of overwriting the other's change.
 import type { CustomObjectsApi } from "@kubernetes/client-node";
-import { MERGE_PATCH, type CustomResourceType } from "./kube.ts";
+import { apiErrorCode, MERGE_PATCH, type CustomResourceType } from "./kube.ts";
 
 export const FINALIZER = "idsync.dev/cleanup";
 
@@ -24,28 +24,46 @@ export function isDeleting(o: FinalizableObject): boolean {
   return !!o.metadata.deletionTimestamp;
 }
 
-async function setFinalizers(custom: CustomObjectsApi, type: CustomResourceType, o: FinalizableObject, finalizers: string[]): Promise<void> {
-  await custom.patchNamespacedCustomObject(
-    {
-      group: type.group,
-      version: type.version,
-      plural: type.plural,
-      namespace: o.metadata.namespace ?? "default",
-      name: o.metadata.name,
-      body: { metadata: { resourceVersion: o.metadata.resourceVersion, finalizers } },
-    },
-    MERGE_PATCH,
-  );
+/**
+ * Sets the finalizer list computed by `edit` from the object; on 409 (the object moved on, e.g. a
+ * status write) re-reads it and edits the fresh list, so neither our work nor another's is redone
+ * or lost. Returns false when the object is already gone.
+ */
+async function editFinalizers(
+  custom: CustomObjectsApi,
+  type: CustomResourceType,
+  o: FinalizableObject,
+  edit: (current: FinalizableObject) => string[] | undefined,
+  attempts = 5,
+): Promise<boolean> {
+  const at = { group: type.group, version: type.version, plural: type.plural, namespace: o.metadata.namespace ?? "default", name: o.metadata.name };
+  let current = o;
+  for (let attempt = 1; ; attempt++) {
+    const finalizers = edit(current);
+    if (!finalizers) return true;
+    try {
+      await custom.patchNamespacedCustomObject({ ...at, body: { metadata: { resourceVersion: current.metadata.resourceVersion, finalizers } } }, MERGE_PATCH);
+      return true;
+    } catch (e) {
+      const code = apiErrorCode(e);
+      if (code === 404) return false;
+      if (code !== 409 || attempt >= attempts) throw e;
+      try {
+        current = (await custom.getNamespacedCustomObject(at)) as FinalizableObject;
+      } catch (g) {
+        if (apiErrorCode(g) === 404) return false;
+        throw g;
+      }
+    }
+  }
 }
 
-/** Adds the finalizer (first sight of an MA). Throws the API error (409 when the object moved on). */
-export async function addFinalizer(custom: CustomObjectsApi, type: CustomResourceType, o: FinalizableObject): Promise<void> {
-  if (hasFinalizer(o)) return;
-  await setFinalizers(custom, type, o, [...(o.metadata.finalizers ?? []), FINALIZER]);
+/** Adds the finalizer (first sight of an MA); nothing when it is there or the MA is being deleted. */
+export async function addFinalizer(custom: CustomObjectsApi, type: CustomResourceType, o: FinalizableObject): Promise<boolean> {
+  return editFinalizers(custom, type, o, (c) => (hasFinalizer(c) || isDeleting(c) ? undefined : [...(c.metadata.finalizers ?? []), FINALIZER]));
 }
 
 /** Removes the finalizer once the clean-up is done; the API server then deletes the object. */
-export async function removeFinalizer(custom: CustomObjectsApi, type: CustomResourceType, o: FinalizableObject): Promise<void> {
-  if (!hasFinalizer(o)) return;
-  await setFinalizers(custom, type, o, (o.metadata.finalizers ?? []).filter((f) => f !== FINALIZER));
+export async function removeFinalizer(custom: CustomObjectsApi, type: CustomResourceType, o: FinalizableObject): Promise<boolean> {
+  return editFinalizers(custom, type, o, (c) => (hasFinalizer(c) ? (c.metadata.finalizers ?? []).filter((f) => f !== FINALIZER) : undefined));
 }

@@ -6,7 +6,7 @@
 import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
 import type { Kind } from "../config/model.ts";
-import { openEngine, type Engine } from "../engine/index.ts";
+import { openEngine } from "../engine/index.ts";
 import { openDatabase, type Database } from "../store/db.ts";
 import { EventRecorder } from "./events.ts";
 import { startHttpServer } from "./http.ts";
@@ -131,7 +131,6 @@ export async function runOperator(opts: OperatorOptions = {}): Promise<void> {
   const allInformers = [...Object.values(informers), secretsInformer];
 
   let database: Database | undefined;
-  let engine: Engine | undefined;
   let reconciler: Reconciler | undefined;
   let dbCheck = { at: 0, ok: false, detail: "database: not opened yet" };
 
@@ -161,32 +160,39 @@ export async function runOperator(opts: OperatorOptions = {}): Promise<void> {
     database = await openDatabaseWithRetry(opts, log, signal);
     if (!database) return;
     dbCheck = { at: Date.now(), ok: true, detail: "database: ok" };
+    const db = database;
     const namespaceOfMa = (ma: string | undefined) => informers.ManagementAgent.list().find((o) => o.metadata.name === ma)?.metadata.namespace;
-    engine = await openEngine({
-      database,
-      // The engine asks by Secret name and key; the namespace is that of the MA whose run is executing.
-      secrets: async (name, key) => secrets.resolve(namespaceOfMa(reconciler?.runs.currentMa), name, key),
-    });
+    // One engine per leadership term, opened when the term starts: it loads the configuration the
+    // previous leader applied, not what was applied when this replica started.
+    const engineForTerm = () =>
+      openEngine({
+        database: db,
+        // The engine asks by Secret name and key; the namespace is that of the MA whose run is executing.
+        secrets: async (name, key) => secrets.resolve(namespaceOfMa(reconciler?.runs.currentMa), name, key),
+      });
     const events = new EventRecorder({ core: clients.core, component: "idsync-operator", instance: identity, logger: log });
 
     for (const kind of KINDS) informers[kind].on((e) => reconciler?.onEvent(kind, e));
     secretsInformer.on((e) => reconciler?.onSecretEvent(e));
     for (const i of allInformers) i.start();
-    await Promise.all(allInformers.map((i) => i.waitForSync()));
+    // Caches never sync while the CRDs are missing: a shutdown must not wait for them.
+    const aborted = new Promise<void>((resolve) => (signal.aborted ? resolve() : signal.addEventListener("abort", () => resolve(), { once: true })));
+    await Promise.race([Promise.all(allInformers.map((i) => i.waitForSync())), aborted]);
     if (signal.aborted) return;
     log.info("caches synced", { namespace: namespace ?? "(all)", leaseNamespace });
 
     const elector = new LeaderElector({
       api: clients.coordination,
       namespace: leaseNamespace,
-      name: opts.leaseName ?? DEFAULT_LEASE_NAME,
+      name: opts.leaseName ?? process.env.IDSYNC_LEASE_NAME ?? DEFAULT_LEASE_NAME,
       identity,
       timing: opts.leaderElection,
       logger: log,
       onNewLeader: (holder) => log.info("leader observed", { leader: holder }),
-      onStartedLeading: () => {
+      onStartedLeading: async () => {
+        const engine = await engineForTerm();
         metrics.leader.set(1);
-        reconciler = new Reconciler({ engine: engine!, informers, secrets, custom: clients.custom, events, metrics, logger: log, workers: opts.workers });
+        reconciler = new Reconciler({ engine, informers, secrets, custom: clients.custom, events, metrics, logger: log, workers: opts.workers });
         reconciler.start();
       },
       onStoppedLeading: async () => {
@@ -201,8 +207,8 @@ export async function runOperator(opts: OperatorOptions = {}): Promise<void> {
     for (const s of signals) process.removeListener(s, onSignal);
     await Promise.all(allInformers.map((i) => i.stop()));
     await http.close();
-    if (engine) await engine.close().catch(() => undefined);
-    else if (database) await database.close().catch(() => undefined);
+    // The engines of past terms hold nothing but the database, closed here once.
+    if (database) await database.close().catch(() => undefined);
     log.info("stopped");
   }
 }

@@ -96,7 +96,13 @@ export class LeaderElector {
       try {
         await this.opts.onStartedLeading();
       } catch (e) {
-        this.log.error("starting work as leader failed", { error: (e as Error).message });
+        // A leader that cannot work (its database is down, say) must not sit on the lease.
+        this.log.error("starting work as leader failed: stepping down", { error: (e as Error).message });
+        this.leading = false;
+        await this.stopLeading();
+        await this.release();
+        await sleep(this.timing.leaseDurationMs, signal);
+        continue;
       }
       await this.renewUntilLost(signal);
       this.leading = false;

@@ -6,6 +6,9 @@
 //
 // Verdicts: `InvalidSpec` — the resource's own errors against the whole declared set (the user must
 // fix it); `DependencyNotReady` — it was fine until something it needs was left out.
+//
+// Last known good: a resource the engine already runs keeps its applied version while its new spec
+// is invalid (then what depends on it stays too). Only deleting a resource unapplies it.
 import { formatConfigError } from "../config/errors.ts";
 import type { AnyResource, ConfigError, ConfigSet, ManagementAgent, RetentionPolicy, SyncRule } from "../config/model.ts";
 import { validateResources } from "../config/validate.ts";
@@ -21,6 +24,8 @@ export interface Verdict {
   valid: boolean;
   reason: VerdictReason;
   message: string;
+  /** InvalidSpec only: the previously applied generation that stays in effect meanwhile. */
+  appliedGeneration?: number;
 }
 
 export interface Partition {
@@ -52,10 +57,72 @@ export function declaredCopy<R extends AnyResource>(r: R): R {
   } as R;
 }
 
-export function partitionDeclared(declared: readonly AnyResource[]): Partition {
-  const all = declared.map((r) => ({ r: declaredCopy(r), key: resourceKey(r.kind, r.metadata.namespace, r.metadata.name) }));
+type Item = { r: AnyResource; key: string };
+
+/**
+ * The applicable part of `declared`. With `applied` (what the engine runs now), a resource whose new
+ * spec is invalid keeps its applied version in effect — a typo in a pull request must not unapply a
+ * rule (whose objects would then be deprovisioned) or an MA — while its status reports the error.
+ */
+export function partitionDeclared(declared: readonly AnyResource[], applied?: ConfigSet): Partition {
+  const items: Item[] = declared.map((r) => ({ r: declaredCopy(r), key: resourceKey(r.kind, r.metadata.namespace, r.metadata.name) }));
+  const first = partitionOnce(items);
+  const appliedByName = new Map<string, AnyResource>();
+  for (const r of [...(applied?.managementAgents ?? []), ...(applied?.syncRules ?? []), ...(applied?.retentionPolicies ?? [])]) {
+    appliedByName.set(`${r.kind}/${r.metadata.name}`, r);
+  }
+  const candidates: Item[] = [];
+  const fallbacks = new Map<string, number | undefined>();
+  for (const x of items) {
+    const v = first.verdicts.get(x.key)!;
+    if (v.reason !== "InvalidSpec") {
+      candidates.push(x); // valid, or fine on its own: may do once its dependency falls back
+      continue;
+    }
+    const old = appliedByName.get(`${x.r.kind}/${x.r.metadata.name}`);
+    if (!old) continue;
+    const copy = declaredCopy(old);
+    copy.metadata.namespace = x.r.metadata.namespace;
+    candidates.push({ r: copy, key: x.key });
+    fallbacks.set(x.key, old.metadata.generation);
+  }
+  if (fallbacks.size === 0) return build(first.remaining, first.verdicts);
+
+  const second = partitionOnce(candidates);
   const verdicts = new Map<string, Verdict>();
-  const verdict = (x: (typeof all)[number], reason: VerdictReason, message: string) =>
+  const included = new Set(second.remaining.map((x) => x.key));
+  for (const x of items) {
+    const v = first.verdicts.get(x.key)!;
+    if (v.reason === "InvalidSpec") {
+      const kept = included.has(x.key);
+      const note = kept ? ` (generation ${fallbacks.get(x.key) ?? "?"} stays applied until this is fixed)` : "";
+      verdicts.set(x.key, { ...v, message: v.message + note, appliedGeneration: kept ? fallbacks.get(x.key) : undefined });
+    } else if (included.has(x.key)) {
+      verdicts.set(x.key, { ...v, valid: true, reason: "Valid", message: "" });
+    } else {
+      const w = second.verdicts.get(x.key);
+      verdicts.set(x.key, v.reason === "DependencyNotReady" || !w ? v : { ...w, reason: "DependencyNotReady", valid: false });
+    }
+  }
+  return build(second.remaining, verdicts);
+}
+
+function build(remaining: Item[], verdicts: Map<string, Verdict>): Partition {
+  const config: ConfigSet = {
+    managementAgents: remaining.map((x) => x.r).filter((r): r is ManagementAgent => r.kind === "ManagementAgent"),
+    syncRules: remaining.map((x) => x.r).filter((r): r is SyncRule => r.kind === "SyncRule"),
+    retentionPolicies: remaining.map((x) => x.r).filter((r): r is RetentionPolicy => r.kind === "RetentionPolicy"),
+  };
+  for (const list of [config.managementAgents, config.syncRules, config.retentionPolicies] as AnyResource[][]) {
+    list.sort((a, b) => (a.metadata.name < b.metadata.name ? -1 : a.metadata.name > b.metadata.name ? 1 : 0));
+  }
+  return { config, verdicts };
+}
+
+/** One validation of a set: InvalidSpec for own errors, DependencyNotReady for what falls with them. */
+function partitionOnce(all: Item[]): { remaining: Item[]; verdicts: Map<string, Verdict> } {
+  const verdicts = new Map<string, Verdict>();
+  const verdict = (x: Item, reason: VerdictReason, message: string) =>
     verdicts.set(x.key, {
       key: x.key,
       kind: x.r.kind,
@@ -96,15 +163,7 @@ export function partitionDeclared(declared: readonly AnyResource[]): Partition {
     remaining = cascade(remaining, all, verdicts, verdict);
   }
   for (const x of remaining) verdict(x, "Valid", "");
-  const config: ConfigSet = {
-    managementAgents: remaining.map((x) => x.r).filter((r): r is ManagementAgent => r.kind === "ManagementAgent"),
-    syncRules: remaining.map((x) => x.r).filter((r): r is SyncRule => r.kind === "SyncRule"),
-    retentionPolicies: remaining.map((x) => x.r).filter((r): r is RetentionPolicy => r.kind === "RetentionPolicy"),
-  };
-  for (const list of [config.managementAgents, config.syncRules, config.retentionPolicies] as AnyResource[][]) {
-    list.sort((a, b) => (a.metadata.name < b.metadata.name ? -1 : a.metadata.name > b.metadata.name ? 1 : 0));
-  }
-  return { config, verdicts };
+  return { remaining, verdicts };
 }
 
 /** Drops resources that name an MA which is declared but excluded; repeats until nothing more drops. */

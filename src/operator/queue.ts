@@ -86,7 +86,6 @@ export class WorkQueue {
       this.timers.delete(key);
       this.add(key);
     }, ms);
-    timer.unref();
     this.timers.set(key, { at, timer });
   }
 

@@ -80,6 +80,7 @@ export class Reconciler {
       events: opts.events,
       logger: opts.logger,
       involved: (ma) => this.involvedMa(ma),
+      managementAgents: () => (this.appliedConfig?.managementAgents ?? []).map((m) => m.metadata.name),
       statusChanged: (ma, status) => {
         this.engineStatus.set(ma, status);
         this.enqueueMa(ma);
@@ -157,7 +158,8 @@ export class Reconciler {
 
   private async reconcileConfig(): Promise<void> {
     const declared = KINDS.flatMap((k) => this.opts.informers[k].list()) as unknown as AnyResource[];
-    const { config, verdicts } = partitionDeclared(declared);
+    // What the engine runs now: a resource whose new spec is invalid keeps its applied version.
+    const { config, verdicts } = partitionDeclared(declared, this.opts.engine.config());
     const hash = JSON.stringify(config);
     const previous = this.verdicts;
     let failure: unknown;
@@ -198,8 +200,10 @@ export class Reconciler {
   private afterApply(result: ApplyResult, config: ConfigSet, firstInTerm: boolean): void {
     for (const c of result.changed) {
       this.log.info("configuration applied", { kind: c.kind, name: c.name, change: c.change });
-      if (c.kind === "ManagementAgent" && c.change === "removed") {
-        // Normally the finalizer already cleaned up; this covers an MA deleted without it.
+      const gone = !this.opts.informers.ManagementAgent.list().some((o) => o.metadata.name === c.name);
+      if (c.kind === "ManagementAgent" && c.change === "removed" && gone) {
+        // Normally the finalizer already cleaned up; this covers an MA deleted without it. (An MA
+        // merely left out — invalid, never applied before — keeps its connector space.)
         this.runs.submit("remove", (engine) => engine.removeManagementAgent(c.name), c.name).catch(() => undefined);
         this.engineStatus.delete(c.name);
         this.opts.metrics.pendingExports.remove({ ma: c.name });
@@ -254,8 +258,7 @@ export class Reconciler {
   private handleRunRequest(key: string, o: CustomObject): void {
     const value = o.metadata.annotations?.[RUN_ANNOTATION];
     if (!value || value === this.lastHandled(key, o, "run")) return;
-    const verdict = this.verdicts.get(key);
-    if (!verdict?.valid || this.appliedHash === undefined || this.inflight.has(`${key}#run#${value}`)) return;
+    if (!this.isApplied(key) || this.inflight.has(`${key}#run#${value}`)) return;
     const profile = value.split("@")[0].trim();
     if (!PROFILES.has(profile)) {
       this.opts.events.record(this.involvedObject("ManagementAgent", o), "Warning", "InvalidRunRequest", `${RUN_ANNOTATION}: '${profile}' is not a run profile (${[...PROFILES].join(", ")})`);
@@ -278,7 +281,7 @@ export class Reconciler {
     const value = o.metadata.annotations?.[ALLOW_DELETES_ANNOTATION];
     if (!value || value === this.lastHandled(key, o, "allowDeletes")) return;
     const flight = `${key}#allow#${value}`;
-    if (!this.verdicts.get(key)?.valid || this.appliedHash === undefined || this.inflight.has(flight)) return;
+    if (!this.isApplied(key) || this.inflight.has(flight)) return;
     const involved = this.involvedObject("ManagementAgent", o);
     const allowed = /^\s*\d+\s*$/.test(value) ? Number(value) : NaN;
     const blocked = this.engineStatus.get(o.metadata.name)?.blockedDeletes ?? 0;
@@ -302,6 +305,12 @@ export class Reconciler {
       return;
     }
     this.setHandled(key, "allowDeletes", value);
+  }
+
+  /** Whether the engine runs some generation of the resource (the current one, or the last good one). */
+  private isApplied(key: string): boolean {
+    const v = this.verdicts.get(key);
+    return this.appliedHash !== undefined && !!v && (v.valid || v.appliedGeneration !== undefined);
   }
 
   private lastHandled(key: string, o: CustomObject, what: "run" | "allowDeletes"): string | undefined {

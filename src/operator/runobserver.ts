@@ -13,6 +13,8 @@ export interface RunObserverOptions {
   logger: Logger;
   involved: (ma: string) => InvolvedObject | undefined;
   statusChanged: (ma: string, status: ManagementAgentStatus) => void;
+  /** Every applied MA: a sync changes other MAs' pending exports, so their status is re-read too. */
+  managementAgents: () => string[];
 }
 
 /** "3 adds, 1 update" — only the counts that are not zero. */
@@ -53,12 +55,15 @@ export class RunObserver {
       else if (summary !== "no changes") e.record(involved, "Normal", "RunSucceeded", `${profile}: ${summary}`);
     }
 
-    try {
-      const s = await engine.status(ma);
-      metrics.pendingExports.set(s.pendingExports.adds + s.pendingExports.updates + s.pendingExports.deletes, { ma });
-      this.opts.statusChanged(ma, s);
-    } catch (err) {
-      this.opts.logger.warn("could not read the MA's status after a run", { ma, error: (err as Error).message });
+    const affected = profile === "full-sync" || profile === "delta-sync" ? new Set([ma, ...this.opts.managementAgents()]) : new Set([ma]);
+    for (const name of affected) {
+      try {
+        const s = await engine.status(name);
+        metrics.pendingExports.set(s.pendingExports.adds + s.pendingExports.updates + s.pendingExports.deletes, { ma: name });
+        this.opts.statusChanged(name, s);
+      } catch (err) {
+        this.opts.logger.warn("could not read an MA's status after a run", { ma: name, error: (err as Error).message });
+      }
     }
   }
 }

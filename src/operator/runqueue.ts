@@ -50,6 +50,8 @@ export class RunQueue {
   private draining: Promise<void> | undefined;
   private running = false;
   private stopped = false;
+  /** Aborted on stop(): handed to the engine so a run can stop at its next batch boundary. */
+  private readonly abort = new AbortController();
   private readonly log: Logger;
 
   constructor(private readonly opts: RunQueueOptions) {
@@ -98,18 +100,23 @@ export class RunQueue {
   }
 
   /**
-   * Stops taking work: waiting tasks are rejected with StoppedError; resolves when the task in
-   * flight has finished (runs commit batch by batch, so a run cut short by a crash loses nothing,
-   * but one that finishes leaves a tidy run history).
+   * Stops taking work: waiting tasks are rejected with StoppedError, the run in flight is signalled
+   * (RunOptions.signal: an engine that honours it stops at the next batch boundary; runs commit batch
+   * by batch, so a run cut short loses nothing); resolves when the task in flight has returned.
    */
   async stop(): Promise<void> {
     this.stopped = true;
+    this.abort.abort();
     for (const t of this.tasks.splice(0)) t.reject(new StoppedError());
     await this.draining;
   }
 
   private enqueue(t: Omit<Task, "resolve" | "reject" | "promise">): Promise<unknown> {
-    if (this.stopped) return Promise.reject(new StoppedError());
+    if (this.stopped) {
+      const refused = Promise.reject(new StoppedError());
+      refused.catch(() => undefined); // callers that do not await must not crash the process
+      return refused;
+    }
     let resolve!: (v: unknown) => void;
     let reject!: (e: unknown) => void;
     const promise = new Promise<unknown>((res, rej) => {
@@ -133,6 +140,7 @@ export class RunQueue {
       try {
         task.resolve(await task.run(this.opts.engine));
       } catch (e) {
+        this.log.warn("engine task failed", { task: task.label, ma: task.ma, error: (e as Error).message });
         task.reject(e);
       } finally {
         this.current = undefined;
@@ -152,7 +160,7 @@ export class RunQueue {
 
   private async execute(engine: Engine, req: RunRequest): Promise<RunResult[]> {
     const staging = this.opts.isStaging?.(req.ma) ?? false;
-    const run = async (profile: RunProfile) => this.finished(await engine.run(req.ma, profile, { allowDeletes: req.allowDeletes }), req, engine);
+    const run = async (profile: RunProfile) => this.finished(await engine.run(req.ma, profile, { allowDeletes: req.allowDeletes, signal: this.abort.signal }), req, engine);
     const hasPendingExports = async () => {
       const s = await engine.status(req.ma);
       return s.pendingExports.adds + s.pendingExports.updates + s.pendingExports.deletes > 0;

@@ -72,7 +72,7 @@ export function desiredStatus(s: ObservedState): { conditions: DesiredCondition[
 
   if (s.deleting) {
     conditions = three(["False", "Deleting", "cleaning up the connector space before the finalizer is removed"], [true, "Deleting", "finalizer idsync.dev/cleanup is running"], notStalled);
-  } else if (!v || stale) {
+  } else if (!v) {
     conditions = three(["Unknown", "Progressing", "validating the declared configuration"], [true, "Progressing", "validating the declared configuration"], notStalled);
   } else if (v.reason === "InvalidSpec") {
     conditions = three(["False", "InvalidSpec", v.message], none, [true, "InvalidSpec", v.message]);
@@ -86,6 +86,14 @@ export function desiredStatus(s: ObservedState): { conditions: DesiredCondition[
     conditions = three(["True", "Applied", "applied to the engine"], none, notStalled);
   } else {
     conditions = maConditions(s, three, none, notStalled);
+  }
+  if (stale && !s.deleting) {
+    // A new generation is being validated: what was applied still stands (Ready does not flap),
+    // but the resource is Reconciling until the new generation is observed.
+    const message = `generation ${s.generation} is being validated and applied`;
+    conditions = conditions.map((c) =>
+      c.type === "Reconciling" ? { ...c, status: "True", reason: "Progressing", message } : c.type === "Stalled" ? { ...c, status: "False", reason: "NotStalled", message: "" } : c,
+    );
   }
 
   const fields: Record<string, unknown> = {};

@@ -219,7 +219,7 @@ const FUNCTIONS: Record<string, Fn> = {
   and: (_, args) => args.reduce((acc, a) => (truthy(acc) ? a : acc), true as unknown),
   or: (_, args) => args.find((a) => truthy(a)) ?? args[args.length - 1],
   empty: (_, [v]) => !truthy(v),
-  toString: (_, [v]) => str(v),
+  toString: (_s: Scope, [v]: unknown[]) => str(v),
   trunc: (_, [n, v]) => str(v).slice(0, Number(n)),
   trimSuffix: (_, [suffix, v]) => (str(v).endsWith(String(suffix)) ? str(v).slice(0, -String(suffix).length) : str(v)),
   printf: (_, [format, ...args]) => {

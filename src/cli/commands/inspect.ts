@@ -1,137 +1,162 @@
-// `idsync search`, `idsync show`, `idsync history`: reading the sync state.
-import { compileExpression } from "../../expr/index.ts";
-import type { Database } from "../../store/index.ts";
-import { openDb, UsageError, type GlobalOptions } from "../context.ts";
+// `idsync search`, `idsync show`, `idsync history`: reading the sync state. Search and show are the
+// personal-data views (src/privacy/): search by value across the metaverse and every connector
+// space; show one subject with its lineage, source of authority and where each value went.
+import { personalAttributes, redactor } from "../../privacy/redact.ts";
+import { collectSubject, type SubjectRecord } from "../../privacy/collect.ts";
+import { searchObjects, SearchError, type SearchHit, type SearchScope } from "../../privacy/search.ts";
+import { AmbiguousSubject, resolveSubject as resolveSubjectName, SubjectNotFound, type Subject } from "../../privacy/subject.ts";
+import type { Queryable } from "../../store/index.ts";
+import { openDb, openEngineFor, UsageError, type GlobalOptions } from "../context.ts";
 import { table, type Output } from "../output.ts";
 
 export interface SearchOptions {
+  /** The value to look for (the command's argument). */
+  value?: string;
   ma?: string;
   type?: string;
   filter?: string;
   limit?: string;
+  attribute?: string;
+  prefix?: boolean;
+  caseSensitive?: boolean;
+  in?: SearchScope;
+  after?: string;
+  redact?: boolean;
 }
 
 export async function searchCommand(g: GlobalOptions, out: Output, opts: SearchOptions): Promise<number> {
-  const limit = Number(opts.limit ?? 50);
-  if (!Number.isInteger(limit) || limit < 1) throw new UsageError(`--limit must be a positive integer, got '${opts.limit}'`);
-  let expr;
-  try {
-    expr = opts.filter ? compileExpression(opts.filter, { variable: opts.ma ? "object" : "mv" }) : undefined;
-  } catch (e) {
-    throw new UsageError(`--filter: ${(e as Error).message}`);
+  let value = opts.value;
+  let prefix = opts.prefix === true;
+  // "Smi*": a prefix, as people type it.
+  if (value !== undefined && value.length > 1 && value.endsWith("*") && !prefix) {
+    value = value.slice(0, -1);
+    prefix = true;
   }
-  const db = await openDb(g);
+  // Default: everywhere for a value or a filter (a filter over `object` means the connector spaces),
+  // the metaverse for a plain listing (as before).
+  const scope: SearchScope = opts.in ?? (opts.ma ? "connectors" : value !== undefined || opts.filter ? "all" : "metaverse");
+  if (opts.ma && scope === "metaverse") throw new UsageError("--ma searches a connector space: it cannot be combined with --in metaverse");
+  const engine = await openEngineFor(g);
   try {
-    const found: Array<Record<string, unknown>> = [];
-    let after = 0;
-    const page = 5000;
-    while (found.length < limit) {
-      const rows = opts.ma
-        ? (await db.query<{ id: number; object_type: string; anchor: string | null; dn: string | null; mv_id: number | null; attrs: Record<string, never> }>(
-            `select id, object_type, anchor, dn, mv_id, attrs from cs_object where ma = $1 and id > $2 and ($3::text is null or object_type = $3) order by id limit $4`,
-            [opts.ma, after, opts.type ?? null, page],
-          )).rows
-        : (await db.query<{ id: number; object_type: string; attrs: Record<string, never> }>(
-            `select id, object_type, attrs from mv_object where deleted_at is null and id > $1 and ($2::text is null or object_type = $2) order by id limit $3`,
-            [after, opts.type ?? null, page],
-          )).rows;
-      if (rows.length === 0) break;
-      after = rows[rows.length - 1].id;
-      for (const r of rows) {
-        let match = true;
-        try {
-          match = expr ? expr.test(r.attrs) : true;
-        } catch {
-          match = false;
-        }
-        if (match) found.push(r);
-        if (found.length >= limit) break;
-      }
+    const redact = redactor(personalAttributes(engine.config()), opts.redact === true);
+    let result;
+    try {
+      result = await searchObjects(engine.database, {
+        value,
+        attribute: opts.attribute,
+        prefix,
+        caseSensitive: opts.caseSensitive === true,
+        scope,
+        ma: opts.ma,
+        type: opts.type,
+        filter: opts.filter,
+        limit: Number(opts.limit ?? 50),
+        after: opts.after,
+      });
+    } catch (e) {
+      if (e instanceof SearchError) throw new UsageError(e.message);
+      throw e;
     }
-    if (out.format === "json") out.json({ scope: opts.ma ? `connector space ${opts.ma}` : "metaverse", objects: found });
-    else {
-      for (const r of found) {
-        const id = opts.ma ? `${opts.ma}/${r.anchor ?? `(dn ${r.dn})`}` : `mv ${r.id}`;
-        out.line(`${id} [${r.object_type}] ${JSON.stringify(r.attrs)}`);
-      }
-      out.line(`${found.length} object(s)${found.length >= limit ? ` (limit ${limit}; use --limit)` : ""}`);
+    const shown = (h: SearchHit) => Object.fromEntries(Object.entries(h.attrs).map(([k, v]) => [k, redact(k, v)]));
+    if (out.format === "json") {
+      out.json({ hits: result.hits.map((h) => ({ ...h, attrs: shown(h) })), next: result.next ?? null });
+      return 0;
     }
+    for (const h of result.hits) {
+      const attrs = shown(h);
+      const values = value === undefined ? JSON.stringify(attrs) : h.matched.map((m) => (m.startsWith("(") ? m : `${m}=${JSON.stringify(attrs[m])}`)).join(" ");
+      const link = h.kind === "connector-space" && h.mvId !== null ? ` → mv:${h.mvId}` : "";
+      out.line(`${h.name} [${h.objectType}] ${h.state}${link}  ${values}`);
+    }
+    out.line(`${result.hits.length} object(s)${result.next ? `; next page: --after ${result.next}` : ""}`);
     return 0;
   } finally {
-    await db.close();
+    await engine.close();
   }
 }
 
-interface CsRef {
-  id: number;
-  ma: string;
-  object_type: string;
-  anchor: string | null;
-  dn: string | null;
-  mv_id: number | null;
-  link: string;
-}
-
-/** Finds the object a user names: an MV id, ma/anchor, or a bare anchor that is unambiguous. */
-export async function resolveSubject(db: Database, name: string): Promise<{ mvId?: number; cs?: CsRef }> {
-  if (/^\d+$/.test(name)) {
-    const mv = await db.query(`select id from mv_object where id = $1`, [Number(name)]);
-    if (mv.rows.length > 0) return { mvId: Number(name) };
-  }
-  const slash = name.indexOf("/");
-  const rows =
-    slash > 0
-      ? (await db.query<CsRef>(`select id, ma, object_type, anchor, dn, mv_id, link from cs_object where ma = $1 and anchor = $2`, [name.slice(0, slash), name.slice(slash + 1)])).rows
-      : (await db.query<CsRef>(`select id, ma, object_type, anchor, dn, mv_id, link from cs_object where anchor = $1 order by ma`, [name])).rows;
-  if (rows.length === 0) throw new UsageError(`no metaverse object or connector-space object named '${name}'`);
-  const mvIds = new Set(rows.map((r) => r.mv_id));
-  if (rows.length > 1 && (mvIds.size > 1 || mvIds.has(null))) {
-    throw new UsageError(`'${name}' is ambiguous; name one of:\n${rows.map((r) => `  ${r.ma}/${r.anchor}`).join("\n")}`);
-  }
-  return rows[0].mv_id !== null ? { mvId: rows[0].mv_id, cs: rows[0] } : { cs: rows[0] };
-}
-
-export async function showCommand(g: GlobalOptions, out: Output, name: string): Promise<number> {
-  const db = await openDb(g);
+/** Finds the subject a user names (see src/privacy/subject.ts); an ambiguous name lists the candidates. */
+export async function resolveSubject(db: Queryable, name: string): Promise<Subject> {
   try {
-    const subject = await resolveSubject(db, name);
-    if (subject.mvId === undefined) {
-      const cs = (await db.query(`select id, ma, object_type, anchor, dn, link, attrs, pending_import from cs_object where id = $1`, [subject.cs!.id])).rows[0];
-      if (out.format === "json") out.json({ connectorSpaceObject: cs });
-      else {
-        out.line(`${subject.cs!.ma}/${subject.cs!.anchor}: a ${subject.cs!.link} disconnector (not linked to the metaverse)`);
-        out.line(JSON.stringify(cs.attrs, null, 2));
-      }
-      return 0;
+    return await resolveSubjectName(db, name);
+  } catch (e) {
+    if (e instanceof AmbiguousSubject || e instanceof SubjectNotFound) throw new UsageError(e.message);
+    throw e;
+  }
+}
+
+export async function showCommand(g: GlobalOptions, out: Output, name: string, opts: { redact?: boolean } = {}): Promise<number> {
+  const engine = await openEngineFor(g);
+  try {
+    const subject = await resolveSubject(engine.database, name);
+    const record = await collectSubject(engine.database, engine.config(), subject);
+    const redact = redactor(personalAttributes(engine.config()), opts.redact === true);
+    if (opts.redact) redactRecord(record, redact);
+    if (out.format === "json") out.json(record);
+    else printRecord(out, record);
+    return 0;
+  } finally {
+    await engine.close();
+  }
+}
+
+function redactRecord(r: SubjectRecord, redact: (a: string, v: unknown) => unknown): void {
+  const each = (attrs: Record<string, unknown>) => {
+    for (const k of Object.keys(attrs)) attrs[k] = redact(k, attrs[k]);
+  };
+  if (r.metaverseObject) each(r.metaverseObject.attrs);
+  for (const a of r.attributes) {
+    a.value = redact(a.name, a.value);
+    for (const e of a.exportedTo) {
+      e.value = redact(a.name, e.value);
+      if ("pending" in e) e.pending = redact(a.name, e.pending);
     }
-    const mv = (await db.query<{ id: number; object_type: string; attrs: Record<string, unknown>; lineage: Record<string, { ma: string; rule: string; at: string }>; deleted_at: string | null }>(
-      `select id, object_type, attrs, lineage, deleted_at from mv_object where id = $1`,
-      [subject.mvId],
-    )).rows[0];
-    const connectors = (await db.query(
-      `select c.id, c.ma, c.object_type, c.anchor, c.dn, c.link, c.linked_at, p.op as pending_op, p.state as pending_state
-         from cs_object c left join pending_export p on p.cs_id = c.id where c.mv_id = $1 order by c.ma`,
-      [mv.id],
-    )).rows;
-    if (out.format === "json") {
-      out.json({ metaverseObject: mv, connectors });
-      return 0;
-    }
-    out.line(`metaverse object ${mv.id} [${mv.object_type}]${mv.deleted_at ? ` DELETED at ${new Date(mv.deleted_at).toISOString()}` : ""}`);
+  }
+  for (const c of [...r.connectors, ...r.formerConnectors]) {
+    each(c.attrs);
+    for (const v of Object.values(c.contributions ?? {})) each(v);
+  }
+  for (const p of r.pendingExports) each(p.changes);
+}
+
+const when = (iso: string | null) => (iso ? iso.replace(/\.\d{3}Z$/, "Z") : "");
+const show = (v: unknown) => (v === undefined ? "" : JSON.stringify(v));
+
+function printRecord(out: Output, r: SubjectRecord): void {
+  const mv = r.metaverseObject;
+  if (mv) {
+    out.line(`metaverse object mv:${mv.id} [${mv.objectType}] ${mv.deletedAt ? `DELETED at ${when(mv.deletedAt)} (kept for the grace period)` : "live"}, created ${when(mv.createdAt)}`);
     out.line(
       table(
-        ["attribute", "value", "from (MA / rule)", "since"],
-        Object.entries(mv.attrs).map(([k, v]) => [k, JSON.stringify(v), mv.lineage[k] ? `${mv.lineage[k].ma} / ${mv.lineage[k].rule}` : "", mv.lineage[k]?.at ?? ""]),
+        ["attribute", "value", "supplied by (MA / rule, since)", "source of authority", "exported to"],
+        r.attributes.map((a) => [
+          a.name,
+          show(a.value),
+          a.suppliedBy ? `${a.suppliedBy.ma} / ${a.suppliedBy.rule}, ${when(a.suppliedBy.at)}` : "",
+          a.authority ? (a.suppliedBy && a.authority.ma !== a.suppliedBy.ma ? `${a.authority.ma} (supplies none)` : a.authority.ma) : "",
+          a.exportedTo.map((e) => `${e.object}.${e.attribute}=${show(e.value)}${"pending" in e ? ` (${e.pendingState}: ${show(e.pending)})` : ""}`).join("; "),
+        ]),
       ),
     );
-    out.line();
-    out.line("connectors:");
-    for (const c of connectors) {
-      out.line(`  ${c.ma}/${c.anchor ?? "(anchor pending)"} [${c.object_type}] ${c.link}${c.dn ? ` dn=${c.dn}` : ""}${c.pending_op ? ` pending ${c.pending_op} (${c.pending_state})` : ""}`);
-    }
-    return 0;
-  } finally {
-    await db.close();
+  } else {
+    out.line("not in the metaverse: a connector-space object only (a disconnector)");
+  }
+  out.line();
+  out.line("connectors:");
+  if (r.connectors.length === 0) out.line("  (none)");
+  const pe = new Map(r.pendingExports.map((p) => [p.csId, p]));
+  for (const c of [...r.connectors, ...r.formerConnectors]) {
+    const p = pe.get(c.id);
+    const former = !c.connected && mv ? " (former connector)" : "";
+    out.line(
+      `  ${c.ma}/${c.anchor ?? `cs:${c.id}`} [${c.objectType}] ${c.link}${former}${c.deleted ? " deleted in its system" : ""}${c.dn ? ` dn=${c.dn}` : ""}` +
+        `${c.importedAt ? `, imported ${when(c.importedAt)}` : ", never imported"}${p ? `, export ${p.op} ${p.state}` : ""}`,
+    );
+    if (!mv) out.line("    " + JSON.stringify(c.attrs));
+  }
+  if (r.referencedBy.length > 0) out.line(`referenced by: ${r.referencedBy.map((x) => `mv:${x.mvId} (${x.attribute})`).join(", ")}`);
+  if (r.runErrors.length + r.runMessages.length > 0) {
+    out.line(`run history mentioning them: ${r.runErrors.length} object error(s), ${r.runMessages.length} run message(s) (idsync subject export has them)`);
   }
 }
 

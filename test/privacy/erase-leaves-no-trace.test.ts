@@ -1,0 +1,56 @@
+// After `subject erase`, no table holds any of the subject's values: not the metaverse, the
+// connector spaces, pending exports, lineage, run errors or run history. Their directory account is
+// deleted per the outbound rule, and the people they managed lose the reference (in the metaverse
+// and, after the next cycle, in the directory).
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { eraseSubject } from "../../src/engine/erase.ts";
+import { collectSubject } from "../../src/privacy/collect.ts";
+import { resolveSubject } from "../../src/privacy/subject.ts";
+import { dumpAllTables, mvIdOf, occurrences, populatedEngine, SUBJECT_VALUES } from "./fixture.ts";
+
+const noSecrets = async () => {
+  throw new Error("no secrets in this test");
+};
+
+test("erase removes every value of the subject from every table and deprovisions the account", async () => {
+  const t = await populatedEngine();
+  try {
+    const before = await dumpAllTables(t.db);
+    // The scan sees the subject before: in the metaverse, both connector spaces and the run errors.
+    const seen = occurrences(before, SUBJECT_VALUES);
+    for (const table of ["mv_object", "cs_object", "run_error"]) assert.ok(seen.some((s) => s.startsWith(table + ":")), `the subject is in ${table} before`);
+    assert.equal(t.readDirectory().find((r) => r.employeeId === "E0008")?.manager, "E0007");
+    const subjectMv = await mvIdOf(t.db, "E0007");
+
+    const subject = await resolveSubject(t.db, "hr/E0007");
+    const held = await collectSubject(t.db, t.engine.config(), subject);
+    assert.equal(held.referencedBy.length, 2, "E0008 and E0009 reference the subject");
+
+    const report = await eraseSubject(t.engine, subject, { actor: "test", secrets: noSecrets });
+    assert.deepEqual(
+      report.entries.map((e) => `${e.ma}/${e.anchor}:${e.action}:${e.outcome}`).sort(),
+      ["directory/E0007:delete:done", "hr/E0007:remove:done"],
+    );
+    assert.equal(report.counts.referencingObjects, 2);
+
+    const after = await dumpAllTables(t.db);
+    assert.deepEqual(occurrences(after, SUBJECT_VALUES), [], "no value of the subject is left anywhere");
+    assert.ok((after.get("mv_object") ?? []).length > 0 && (after.get("run_error") ?? []).length >= 0, "the scan read the tables");
+    assert.equal(t.readDirectory().some((r) => r.employeeId === "E0007"), false, "the directory account was deleted");
+    const mvRefs = await t.db.query<{ id: number }>(`select id from mv_object where attrs->>'manager' = $1`, [String(subjectMv)]);
+    assert.equal(mvRefs.rows.length, 0, "nobody references the erased metaverse object");
+
+    // The next cycle clears the manager in the directory and does not bring the subject back.
+    const cycle = await t.engine.cycle();
+    assert.notEqual(cycle.status, "failed");
+    const dir = t.readDirectory();
+    assert.equal(dir.find((r) => r.employeeId === "E0008")?.manager, "");
+    assert.equal(dir.some((r) => r.employeeId === "E0007"), false);
+    // HR still has the subject's record: only the colleagues' managerId (the anchor) comes back.
+    const later = occurrences(await dumpAllTables(t.db), SUBJECT_VALUES.filter((v) => v !== "E0007"));
+    assert.deepEqual(later, [], "a suppressed record's values are not imported again");
+  } finally {
+    await t.close();
+  }
+});
