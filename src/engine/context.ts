@@ -17,3 +17,11 @@ export function chunks<T>(items: T[], size: number): T[][] {
   for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
   return out;
 }
+
+/**
+ * Stops a run between two batches when its signal fired (operator shutdown, lost leadership).
+ * Every batch is its own transaction and the sync state is level-based, so the next run resumes.
+ */
+export function checkCancelled(ctx: EngineContext): void {
+  if (ctx.options.signal?.aborted) throw new Error("run cancelled between batches; the next run resumes where it stopped");
+}

@@ -4,7 +4,7 @@
 import type { Connector, ExportOperation, ExportResult, ValueChange } from "../connectors/types.ts";
 import { normalizeDN } from "../expr/dn.ts";
 import type { Attributes } from "../expr/index.ts";
-import { chunks, type EngineContext } from "./context.ts";
+import { checkCancelled, chunks, type EngineContext } from "./context.ts";
 import type { RunRecorder } from "./run.ts";
 
 interface ExportRow {
@@ -70,6 +70,7 @@ export async function runExport(ctx: EngineContext, maName: string, connector: C
   let done = 0;
   const batchSize = Math.max(1, Math.min(connector.exportBatchSize ?? ctx.batchSize, 1_000_000));
   for (const batch of chunks(ids, batchSize)) {
+    checkCancelled(ctx);
     const rows = (
       await ctx.db.query<ExportRow>(
         `select p.cs_id, p.op, p.new_dn, p.changes, c.object_type, c.anchor, c.dn, c.attrs

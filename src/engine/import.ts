@@ -13,7 +13,7 @@ import {
   type Queryable,
 } from "../store/index.ts";
 import { withoutSuppressed } from "../privacy/hash.ts";
-import type { EngineContext } from "./context.ts";
+import { checkCancelled, type EngineContext } from "./context.ts";
 import type { CompiledMA } from "./rules.ts";
 import type { RunRecorder } from "./run.ts";
 import { attributesEqual, compactAttributes, dnValuesEqual, valuesEqual } from "./values.ts";
@@ -39,6 +39,7 @@ export async function runImport(
   };
   if (mode === "full") {
     for await (const batch of connector.fullImport()) {
+      checkCancelled(ctx);
       problems(batch.problems);
       await ctx.db.transaction((tx) => stage(tx, ctx, maName, batch.items, seen, run, connector.referenceBy));
       await run.flushErrors();
@@ -51,6 +52,7 @@ export async function runImport(
   const watermark = (await ctx.db.query<{ value: string }>(`select value from watermark where ma = $1`, [maName])).rows[0]?.value;
   const delta = await connector.deltaImport(watermark ?? undefined);
   for await (const batch of delta.batches) {
+    checkCancelled(ctx);
     problems(batch.problems);
     const upserts: ImportedObject[] = [];
     const deletes: Array<{ anchor?: string; dn?: string }> = [];

@@ -64,7 +64,7 @@ export class OutboundPass {
    * With `mvs` (already loaded and recomputed by the caller, who then writes the dirty marks with
    * its own update of those rows), returns the MAs each MV object lost a connector in.
    */
-  batch(tx: Queryable, ids: number[], mvs?: MvRow[]): Promise<Map<number, Set<string>>> {
+  batch(tx: Queryable, ids: number[], mvs?: MvRow[]): Promise<OutboundBatchResult> {
     return outboundBatch(tx, this.ctx, this.groups, ids, this.run, this.waiting, mvs);
   }
 
@@ -119,8 +119,10 @@ async function outboundBatch(
   run: RunRecorder,
   waiting: Set<number>,
   preloaded?: MvRow[],
-): Promise<Map<number, Set<string>>> {
+): Promise<OutboundBatchResult> {
   const lost = new Map<number, Set<string>>();
+  // MV objects whose object in some target MA goes away or gets a new DN: what others reference.
+  const moved = new Set<number>();
   const now = ctx.now().toISOString();
   const mvs = preloaded ?? (await mvByIds(tx, ids));
   // Only the target MAs' objects are needed, except for deleted MV objects, which lose every connector.
@@ -333,6 +335,7 @@ async function outboundBatch(
       continue;
     }
     peWrites.push({ cs_id: c.id, ma: c.ma, op: "update", new_dn: diff.newDn ?? null, changes: diff.changes, state: "pending" });
+    if (diff.newDn) moved.add(plan.mv.id);
   }
 
   await updateRows(tx, "cs_object", { id: "bigint", unresolved: "text" }, unresolvedWrites, `unresolved_out = v.unresolved::jsonb`);
@@ -348,8 +351,42 @@ async function outboundBatch(
   await deletePendingExports(tx, peDeletes.filter((id) => !written.has(id)));
   await upsertPendingExports(tx, peWrites);
   if (csRemovals.length > 0) await tx.query(`delete from cs_object where id = any($1::bigint[])`, [csRemovals]);
-  if (!preloaded) await writeDirtyMarks(tx, ids, lost);
-  return lost;
+  for (const u of unlinks) if (u.row.mv_id !== null) moved.add(u.row.mv_id);
+  const referrers = await referrersOf(tx, ctx, [...moved]);
+  if (!preloaded) {
+    await writeDirtyMarks(tx, ids, lost);
+    await markDirty(tx, referrers);
+  }
+  return { lost, referrers };
+}
+
+export interface OutboundBatchResult {
+  /** MV objects that lost a connector, with the MAs: they stay dirty for the deletion rules. */
+  lost: Map<number, Set<string>>;
+  /** Live MV objects whose outbound references name an object that moved or went away. */
+  referrers: Set<number>;
+}
+
+/**
+ * Live MV objects that reference any of these MV objects through an attribute an outbound reference
+ * flow reads (a report's manager, a group's members): their exports must be recomputed when the
+ * referenced object's target DN changes or it is deprovisioned. Found through the GIN index on attrs.
+ */
+export async function referrersOf(tx: Queryable, ctx: EngineContext, mvIds: number[]): Promise<Set<number>> {
+  const out = new Set<number>();
+  const attrs = new Set<string>();
+  for (const r of ctx.config.outbound) for (const f of r.flows) if (f.referenceTo) f.expr.reads.forEach((a) => attrs.add(a));
+  if (mvIds.length === 0 || attrs.size === 0) return out;
+  for (const part of chunks(mvIds, 100)) {
+    const probes: string[] = [];
+    for (const id of part) {
+      for (const a of attrs) probes.push(JSON.stringify({ [a]: String(id) }), JSON.stringify({ [a]: [String(id)] }));
+    }
+    const where = probes.map((_, i) => `attrs @> $${i + 1}::jsonb`).join(" or ");
+    const r = await tx.query<{ id: number }>(`select id from mv_object where deleted_at is null and (${where})`, probes);
+    for (const row of r.rows) out.add(row.id);
+  }
+  return out;
 }
 
 /** Clears the dirty mark of a batch, except objects that lost a connector (deletion rules next). */

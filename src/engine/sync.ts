@@ -7,7 +7,7 @@
 //   D. outbound: provisioning, export attribute flow, deprovisioning (outbound.ts).
 // A runs over every object before B starts, so a reference to an object later in the batch order
 // resolves in the same sync: the result does not depend on input order.
-import { chunks, type EngineContext } from "./context.ts";
+import { checkCancelled, chunks, type EngineContext } from "./context.ts";
 import { canonical, contributions, hasInboundRules, isFiltered, joinKeys, ObjectRuleError, rulesInScope } from "./inbound.ts";
 import { resolvePrecedence, type Contribution } from "./precedence.ts";
 import { retentionFor, type CompiledMA } from "./rules.ts";
@@ -43,6 +43,7 @@ export async function runSync(ctx: EngineContext, maName: string, mode: "full" |
       : await idList(ctx.db, `select id from cs_object where ma = $1 and pending_import is not null order by id`, [maName]);
   let done = 0;
   for (const batch of chunks(ids, ctx.batchSize)) {
+    checkCancelled(ctx);
     await ctx.db.transaction((tx) => linkPhase(tx, ctx, ma, batch, run));
     await run.flushErrors();
     done += batch.length;
@@ -78,11 +79,12 @@ export async function settleMetaverse(ctx: EngineContext, run: RunRecorder): Pro
     if (ids.length === 0) return;
     const outbound = new OutboundPass(ctx, run);
     for (const batch of chunks(ids, ctx.batchSize)) {
+      checkCancelled(ctx);
       // One transaction and one write per MV object: its new values, deletion, and whether it
       // stays dirty (it lost a connector, so the deletion rules look again on the next pass).
       await ctx.db.transaction(async (tx) => {
         const r = await recomputeBatch(tx, ctx, batch, run);
-        const lost = await outbound.batch(tx, batch, r.mvs);
+        const { lost, referrers } = await outbound.batch(tx, batch, r.mvs);
         const now = ctx.now().toISOString();
         await updateRows(
           tx,
@@ -94,7 +96,7 @@ export async function settleMetaverse(ctx: EngineContext, run: RunRecorder): Pro
             lineage: r.changed.get(id)?.lineage ?? null,
             deleted: r.deleted.has(id),
             lost: lost.has(id) ? JSON.stringify([...lost.get(id)!].sort()) : null,
-            dirty: lost.has(id),
+            dirty: lost.has(id) || referrers.has(id),
           })),
           `attrs = coalesce(v.attrs::jsonb, t.attrs), lineage = coalesce(v.lineage::jsonb, t.lineage),
            updated_at = case when v.attrs is null then t.updated_at else '${now}'::timestamptz end,
@@ -102,6 +104,8 @@ export async function settleMetaverse(ctx: EngineContext, run: RunRecorder): Pro
            lost_from = case when v.lost is null then null else array(select jsonb_array_elements_text(v.lost::jsonb)) end,
            dirty = v.dirty`,
         );
+        const inBatch = new Set(batch);
+        await markDirty(tx, [...referrers].filter((id) => !inBatch.has(id)));
       });
       await outbound.afterBatch();
     }

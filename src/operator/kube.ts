@@ -65,7 +65,6 @@ export function kubeClients(kc: KubeConfig): KubeClients {
 
 /** Request options that send a JSON merge patch (client-node defaults to JSON patch). */
 export const MERGE_PATCH = setHeaderOptions("Content-Type", PatchStrategy.MergePatch);
-export const JSON_PATCH = setHeaderOptions("Content-Type", PatchStrategy.JsonPatch);
 
 /** The HTTP status of a failed API call, if it was one. */
 export function apiErrorCode(e: unknown): number | undefined {

@@ -104,6 +104,19 @@ export async function subjectCandidates(db: Queryable, name: string): Promise<Ca
     if (c.mv_id !== null) mvIds.add(c.mv_id);
     else disconnectors.set(c.id, c);
   }
+  // A disconnector that supplied a deleted metaverse object's values (a leaver, within the grace
+  // period) is that identity: naming it names the deleted object, which still holds their data.
+  if (disconnectors.size > 0) {
+    const owners = await db.query<{ id: number; cs: number }>(
+      `select m.id, (l.value->>'cs')::bigint as cs from mv_object m, jsonb_each(m.lineage) l
+        where m.deleted_at is not null and (l.value->>'cs')::bigint = any($1::bigint[])`,
+      [[...disconnectors.keys()]],
+    );
+    for (const o of owners.rows) {
+      mvIds.add(o.id);
+      disconnectors.delete(o.cs);
+    }
+  }
   const out: Candidate[] = [];
   if (mvIds.size > 0) {
     const mvs = (await db.query<{ id: number; object_type: string; deleted_at: unknown }>(`select id, object_type, deleted_at from mv_object where id = any($1::bigint[]) order by id`, [[...mvIds]])).rows;
@@ -137,7 +150,12 @@ export async function resolveSubject(db: Queryable, name: string): Promise<Subje
   // The connector the user named, when they named one: `show` starts from it.
   const named = (
     await db.query<CsRef>(
-      c.csId !== null ? `select ${CS_REF} from cs_object where id = $1` : `select ${CS_REF} from cs_object where mv_id = $1 and (anchor = $2 or ma || '/' || anchor = $2) limit 1`,
+      c.csId !== null
+        ? `select ${CS_REF} from cs_object where id = $1`
+        : `select ${CS_REF} from cs_object
+            where (mv_id = $1 or id in (select (l.value->>'cs')::bigint from mv_object m, jsonb_each(m.lineage) l where m.id = $1))
+              and (anchor = $2 or ma || '/' || anchor = $2)
+            order by mv_id nulls last limit 1`,
       c.csId !== null ? [c.csId] : [c.mvId, name],
     )
   ).rows[0];

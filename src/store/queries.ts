@@ -267,7 +267,9 @@ export async function connectorsOf(
 ): Promise<Array<{ mv_id: number; anchor: string | null; dn: string | null }>> {
   if (mvIds.length === 0) return [];
   const r = await db.query<{ mv_id: number; anchor: string | null; dn: string | null }>(
-    `select mv_id, anchor, dn from cs_object where ma = $1 and object_type = $2 and mv_id = any($3::bigint[])`,
+    // A pending rename counts: references follow the DN the object is about to have.
+    `select c.mv_id, c.anchor, coalesce(p.new_dn, c.dn) as dn from cs_object c left join pending_export p on p.cs_id = c.id
+      where c.ma = $1 and c.object_type = $2 and c.mv_id = any($3::bigint[])`,
     [ma, objectType, mvIds],
   );
   return r.rows;

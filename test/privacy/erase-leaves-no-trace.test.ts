@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { eraseSubject } from "../../src/engine/erase.ts";
 import { collectSubject } from "../../src/privacy/collect.ts";
 import { resolveSubject } from "../../src/privacy/subject.ts";
-import { dumpAllTables, mvIdOf, occurrences, populatedEngine, SUBJECT_VALUES } from "./fixture.ts";
+import { dumpAllTables, mvIdOf, occurrences, people, populatedEngine, SUBJECT_VALUES } from "./fixture.ts";
 
 const noSecrets = async () => {
   throw new Error("no secrets in this test");
@@ -50,6 +50,22 @@ test("erase removes every value of the subject from every table and deprovisions
     // HR still has the subject's record: only the colleagues' managerId (the anchor) comes back.
     const later = occurrences(await dumpAllTables(t.db), SUBJECT_VALUES.filter((v) => v !== "E0007"));
     assert.deepEqual(later, [], "a suppressed record's values are not imported again");
+  } finally {
+    await t.close();
+  }
+});
+
+test("erasing a leaver removes the deleted metaverse object kept for the grace period and the HR disconnector", async () => {
+  const t = await populatedEngine();
+  try {
+    t.writeHr(people().map((p) => (p.employeeId === "E0011" ? { ...p, status: "leaver" } : p)));
+    await t.engine.cycle();
+    const values = ["E0011", "Given11", "Family11", "Given11 Family11"];
+    assert.ok(occurrences(await dumpAllTables(t.db), values).some((s) => s.startsWith("mv_object:")), "kept, deleted, in the metaverse");
+    const report = await eraseSubject(t.engine, await resolveSubject(t.db, "E0011"), { actor: "test", secrets: noSecrets });
+    assert.equal(report.counts.metaverseObjects, 1);
+    assert.deepEqual(report.entries.map((e) => `${e.ma}/${e.anchor}:${e.action}`), ["hr/E0011:remove"]);
+    assert.deepEqual(occurrences(await dumpAllTables(t.db), values), []);
   } finally {
     await t.close();
   }

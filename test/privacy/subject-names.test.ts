@@ -16,11 +16,17 @@ test("subjects are named by id, anchor or attribute value; ambiguous names list 
     }
     assert.equal((await resolveSubject(db, "hr/E0007")).cs?.ma, "hr", "the connector named is kept");
 
-    // A leaver: the metaverse object is deleted, HR keeps a disconnector.
+    // A leaver: the metaverse object is deleted (kept for the grace period), HR keeps a
+    // disconnector; naming the anchor names the deleted object, which still holds their data.
+    const mv11 = await mvIdOf(db, "E0011");
     t.writeHr(people().map((p) => (p.employeeId === "E0011" ? { ...p, status: "leaver" } : p)));
     await t.engine.cycle();
     const leaver = await resolveSubject(db, "E0011");
-    assert.deepEqual([leaver.mvId, leaver.cs?.ma, leaver.cs?.mv_id], [undefined, "hr", null]);
+    assert.deepEqual([leaver.mvId, leaver.cs?.ma, leaver.cs?.mv_id], [mv11, "hr", null]);
+    // A disconnector nobody's lineage names is a subject of its own.
+    await db.query(`insert into cs_object (ma, object_type, anchor, attrs) values ('hr', 'person', 'E0500', '{"employeeId": "E0500"}')`);
+    const lone = await resolveSubject(db, "E0500");
+    assert.deepEqual([lone.mvId, lone.cs?.anchor], [undefined, "E0500"]);
 
     await assert.rejects(resolveSubject(db, "E9999"), SubjectNotFound);
     await assert.rejects(resolveSubject(db, "department=Sales"), (e: unknown) => {
