@@ -16,6 +16,7 @@ import {
   insertCsObjects,
   markDirty,
   mvByIds,
+  mvReferencing,
   pendingExportsFor,
   refreshStatistics,
   updateRows,
@@ -370,22 +371,14 @@ export interface OutboundBatchResult {
 /**
  * Live MV objects that reference any of these MV objects through an attribute an outbound reference
  * flow reads (a report's manager, a group's members): their exports must be recomputed when the
- * referenced object's target DN changes or it is deprovisioned. Found through the GIN index on attrs.
+ * referenced object's target DN changes or it is deprovisioned. Found through the search index.
  */
 export async function referrersOf(tx: Queryable, ctx: EngineContext, mvIds: number[]): Promise<Set<number>> {
   const out = new Set<number>();
   const attrs = new Set<string>();
   for (const r of ctx.config.outbound) for (const f of r.flows) if (f.referenceTo) f.expr.reads.forEach((a) => attrs.add(a));
   if (mvIds.length === 0 || attrs.size === 0) return out;
-  for (const part of chunks(mvIds, 100)) {
-    const probes: string[] = [];
-    for (const id of part) {
-      for (const a of attrs) probes.push(JSON.stringify({ [a]: String(id) }), JSON.stringify({ [a]: [String(id)] }));
-    }
-    const where = probes.map((_, i) => `attrs @> $${i + 1}::jsonb`).join(" or ");
-    const r = await tx.query<{ id: number }>(`select id from mv_object where deleted_at is null and (${where})`, probes);
-    for (const row of r.rows) out.add(row.id);
-  }
+  for (const part of chunks(mvIds, 100)) for (const id of await mvReferencing(tx, [...attrs], part)) out.add(id);
   return out;
 }
 

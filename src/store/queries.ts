@@ -286,3 +286,21 @@ export async function refreshStatistics(db: Queryable, tables: Array<"cs_object"
 
 /** Threshold of changed rows past which a run refreshes statistics. */
 export const BULK_CHANGE = 1000;
+
+/**
+ * Live MV objects holding any of these MV ids in any of these (reference) attributes, single- or
+ * multi-valued. The search index (migration 002: one GIN index over every value) narrows the
+ * candidates by the id as a value; containment then checks the attribute.
+ */
+export async function mvReferencing(db: Queryable, attributes: string[], mvIds: number[]): Promise<number[]> {
+  if (attributes.length === 0 || mvIds.length === 0) return [];
+  const terms = mvIds.map((id) => `'${id}'`).join(" | ");
+  const probes: string[] = [];
+  for (const id of mvIds) for (const a of attributes) probes.push(JSON.stringify({ [a]: String(id) }), JSON.stringify({ [a]: [String(id)] }));
+  const contains = probes.map((_, i) => `attrs @> $${i + 2}::jsonb`).join(" or ");
+  const r = await db.query<{ id: number }>(
+    `select id from mv_object where deleted_at is null and idsync_search_vector(attrs) @@ $1::tsquery and (${contains})`,
+    [terms, ...probes],
+  );
+  return r.rows.map((x) => x.id);
+}
