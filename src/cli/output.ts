@@ -1,6 +1,6 @@
 // Output for people and for scripts: every command can print JSON (-o json); text goes to stdout,
 // progress and diagnostics to stderr so that piping JSON stays clean.
-export type OutputFormat = "text" | "json" | "markdown" | "github" | "junit";
+export type OutputFormat = "text" | "json" | "markdown" | "github" | "junit" | "csv";
 
 export interface Output {
   format: OutputFormat;

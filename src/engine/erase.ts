@@ -121,9 +121,10 @@ export async function eraseSubject(engine: Engine, subject: Subject, opts: Erase
     }
   });
 
-  if (compiled && mvId !== null) {
-    const ma = [...compiled.mas.keys()].sort()[0];
-    const sync = await engine.run(ma, "delta-sync");
+  // Any MA's delta sync ends with the settle phase, which processes every dirty metaverse object.
+  const syncVia = compiled ? [...compiled.mas.keys()].sort()[0] : undefined;
+  if (syncVia !== undefined && mvId !== null) {
+    const sync = await engine.run(syncVia, "delta-sync");
     if (sync.status === "failed") {
       throw new Error(`the sync that deprovisions failed (${sync.message}); metaverse object ${mvId} is marked deleted: run the erasure again`);
     }
@@ -205,7 +206,8 @@ function referenceTypedAttributes(compiled: CompiledConfig | undefined, ma: stri
  */
 async function sensitiveValues(db: Queryable, compiled: CompiledConfig | undefined, record: SubjectRecord, objects: HeldObject[]): Promise<string[]> {
   const refs = referenceAttributes(compiled);
-  const identifiers = objects.flatMap((o) => [o.anchor, o.dn]).filter((v): v is string => !!v);
+  // Shorter than 3 characters, a value is too likely to be part of any text ("7 deletes").
+  const identifiers = objects.flatMap((o) => [o.anchor, o.dn]).filter((v): v is string => !!v && v.length >= 3);
   const values = new Set<string>();
   const add = (attrs: Record<string, unknown>, skip: Set<string>) => {
     for (const [k, v] of Object.entries(attrs)) {

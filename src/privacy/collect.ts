@@ -110,7 +110,7 @@ export function tokenPattern(s: string): string {
   return `(?<![[:alnum:]])${s.replace(/[\\^$.|?*+()[\]{}]/g, "\\$&")}(?![[:alnum:]])`;
 }
 
-export function compiledOrUndefined(config: ConfigSet | undefined): CompiledConfig | undefined {
+function compiledOrUndefined(config: ConfigSet | undefined): CompiledConfig | undefined {
   return config ? compileConfig(config) : undefined;
 }
 

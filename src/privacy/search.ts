@@ -4,7 +4,7 @@
 // migration 002 (a GIN index over each object's lowercased values), then are rechecked exactly;
 // results come in pages, ordered metaverse first then connector spaces, each by id, with a cursor.
 import { compileExpression, type Attributes, type CompiledExpression } from "../expr/index.ts";
-import type { Queryable } from "../store/db.ts";
+import type { Database, Queryable } from "../store/db.ts";
 
 export type SearchScope = "all" | "metaverse" | "connectors";
 
@@ -89,11 +89,35 @@ function matchSql(expr: string, req: SearchRequest): string {
 
 const PAGE = 500;
 
-export async function searchObjects(db: Queryable, req: SearchRequest): Promise<SearchResult> {
+export async function searchObjects(db: Database, req: SearchRequest): Promise<SearchResult> {
   if (!Number.isInteger(req.limit) || req.limit < 1 || req.limit > 10_000) throw new SearchError(`--limit must be between 1 and 10000, got '${req.limit}'`);
   if (req.value !== undefined && req.value === "") throw new SearchError("the value to search for is empty");
   const filters = compileFilters(req);
   const cursor = parseCursor(req.after);
+  return withoutJit(db, async (tx) => {
+    // The planner estimates a rare value's matches far too high and would read the whole table
+    // instead of the index; every query here has an index to use.
+    await tx.query(`set local enable_seqscan = off`);
+    return searchIn(tx, req, filters, cursor);
+  });
+}
+
+/**
+ * Runs fn in a transaction without JIT compilation: the planner's cost estimates for these queries
+ * (a subplan over jsonb per row) are inflated enough to trigger it, and compiling costs ~150 ms a
+ * query for plans that then run in a millisecond.
+ */
+function withoutJit<T>(db: Database, fn: (q: Queryable) => Promise<T>): Promise<T> {
+  return db.transaction(async (tx) => {
+    await tx.query(`set local jit = off`);
+    return fn(tx);
+  });
+}
+
+/** Past this many matches in a table, walking it in id order finds a page sooner than the index. */
+const DENSE = 2000;
+
+async function searchIn(db: Queryable, req: SearchRequest, filters: Filters, cursor: { table: "mv" | "cs"; id: number } | undefined): Promise<SearchResult> {
   const hits: SearchHit[] = [];
   const scopes: Array<"mv" | "cs"> = [];
   if (filters.scope !== "connectors" && !req.ma) scopes.push("mv");
@@ -102,10 +126,11 @@ export async function searchObjects(db: Queryable, req: SearchRequest): Promise<
     if (cursor && cursor.table === "cs" && table === "mv") continue;
     let after = cursor && cursor.table === table ? cursor.id : 0;
     const filter = table === "mv" ? filters.mv : filters.cs;
+    const dense = req.value !== undefined && (await matchesAtLeast(db, table, req, after, DENSE));
     for (;;) {
       // Without a CEL filter every row returned is a hit: ask for exactly what is missing.
       const size = filter ? PAGE : Math.min(PAGE, req.limit - hits.length);
-      const rows = await page(db, table, req, after, size);
+      const rows = await page(db, table, req, after, size, dense);
       for (const h of rows) {
         after = h.id;
         let ok = true;
@@ -123,7 +148,26 @@ export async function searchObjects(db: Queryable, req: SearchRequest): Promise<
   return { hits };
 }
 
-async function page(db: Queryable, table: "mv" | "cs", req: SearchRequest, after: number, size: number): Promise<SearchHit[]> {
+/**
+ * Whether the index finds at least n candidates: the index returns its matches unordered, so a page
+ * of a value matching most objects (a short prefix) is found faster by reading the table in id
+ * order and testing each row; a rare value, through the index and a sort of its few matches.
+ */
+async function matchesAtLeast(db: Queryable, table: "mv" | "cs", req: SearchRequest, after: number, n: number): Promise<boolean> {
+  const vector = table === "mv" ? "idsync_search_vector(attrs)" : "idsync_search_vector(attrs, anchor, dn)";
+  const r = await db.query<{ n: number }>(
+    `select count(*) as n from (select 1 from ${table === "mv" ? "mv_object" : "cs_object"} where id > $2 and ${vector} @@ idsync_search_query($1, $3) limit $4) s`,
+    [req.value, after, req.prefix === true, n],
+  );
+  return r.rows[0].n >= n;
+}
+
+async function page(db: Queryable, table: "mv" | "cs", req: SearchRequest, after: number, size: number, dense: boolean): Promise<SearchHit[]> {
+  // Dense matches: `(…) is true` keeps the planner off the search index and on the primary key's
+  // order. Rare ones: `id + 0` keeps it off the primary key's order (its estimates of how many rows
+  // match are far too high, so it would walk the whole table in id order to fill a page).
+  const indexed = (cond: string) => (dense ? `(${cond}) is true` : cond);
+  const order = (alias: string) => (dense || req.value === undefined ? `${alias}.id` : `${alias}.id + 0`);
   const params: unknown[] = [req.value ?? null, req.attribute ?? null, after, req.type ?? null, size];
   if (table === "mv") {
     const byValue = req.value !== undefined;
@@ -135,8 +179,8 @@ async function page(db: Queryable, table: "mv" | "cs", req: SearchRequest, after
                select distinct e.k from jsonb_each(m.attrs) e(k, x), jsonb_path_query(e.x, 'lax $[*]') v
                 where ($2::text is null or e.k = $2) and ${matchSql("v #>> '{}'", req)} order by 1) as matched) hit` : ""}
           where m.id > $3 and ($4::text is null or m.object_type = $4)
-            ${byValue ? `and idsync_search_vector(m.attrs) @@ idsync_search_query($1, $6) and cardinality(hit.matched) > 0` : "and $1::text is null and $2::text is null"}
-          order by m.id limit $5`,
+            ${byValue ? `and ${indexed("idsync_search_vector(m.attrs) @@ idsync_search_query($1, $6)")} and cardinality(hit.matched) > 0` : "and $1::text is null and $2::text is null"}
+          order by ${order("m")} limit $5`,
         byValue ? [...params, req.prefix === true] : params,
       )
     ).rows;
@@ -163,8 +207,8 @@ async function page(db: Queryable, table: "mv" | "cs", req: SearchRequest, after
                union all select '(anchor)' where $2::text is null and ${matchSql("c.anchor", req)}
                union all select '(dn)' where $2::text is null and ${matchSql("c.dn", req)}) s order by 1) as matched) hit` : ""}
         where c.id > $3 and ($4::text is null or c.object_type = $4) and ($6::text is null or c.ma = $6)
-          ${byValue ? `and idsync_search_vector(c.attrs, c.anchor, c.dn) @@ idsync_search_query($1, $7) and cardinality(hit.matched) > 0` : "and $1::text is null and $2::text is null"}
-        order by c.id limit $5`,
+          ${byValue ? `and ${indexed("idsync_search_vector(c.attrs, c.anchor, c.dn) @@ idsync_search_query($1, $7)")} and cardinality(hit.matched) > 0` : "and $1::text is null and $2::text is null"}
+        order by ${order("c")} limit $5`,
       byValue ? [...params, req.ma ?? null, req.prefix === true] : [...params, req.ma ?? null],
     )
   ).rows;

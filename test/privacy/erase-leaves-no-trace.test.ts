@@ -5,7 +5,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { eraseSubject } from "../../src/engine/erase.ts";
-import { collectSubject } from "../../src/privacy/collect.ts";
+import { collectSubject, tokenPattern } from "../../src/privacy/collect.ts";
 import { resolveSubject } from "../../src/privacy/subject.ts";
 import { dumpAllTables, mvIdOf, occurrences, people, populatedEngine, SUBJECT_VALUES } from "./fixture.ts";
 
@@ -16,12 +16,21 @@ const noSecrets = async () => {
 test("erase removes every value of the subject from every table and deprovisions the account", async () => {
   const t = await populatedEngine();
   try {
+    // Free text elsewhere that names them: a run message of another run.
+    await t.db.query(
+      `insert into run_history (ma, profile, status, started_at, finished_at, message) values ('directory', 'export', 'failed', now(), now(), $1)`,
+      ["target refused Cartography-77 (E0007); will retry"],
+    );
     const before = await dumpAllTables(t.db);
     // The scan sees the subject before: in the metaverse, both connector spaces and the run errors.
     const seen = occurrences(before, SUBJECT_VALUES);
     for (const table of ["mv_object", "cs_object", "run_error"]) assert.ok(seen.some((s) => s.startsWith(table + ":")), `the subject is in ${table} before`);
     assert.equal(t.readDirectory().find((r) => r.employeeId === "E0008")?.manager, "E0007");
     const subjectMv = await mvIdOf(t.db, "E0007");
+
+    // Whole tokens only: E00071 is somebody else.
+    const tokens = await t.db.query<{ r: string }>(`select regexp_replace('E00071 E0007. xE0007 (E0007)', $1, '[erased]', 'g') as r`, [tokenPattern("E0007")]);
+    assert.equal(tokens.rows[0].r, "E00071 [erased]. xE0007 ([erased])");
 
     const subject = await resolveSubject(t.db, "hr/E0007");
     const held = await collectSubject(t.db, t.engine.config(), subject);
@@ -36,6 +45,8 @@ test("erase removes every value of the subject from every table and deprovisions
 
     const after = await dumpAllTables(t.db);
     assert.deepEqual(occurrences(after, SUBJECT_VALUES), [], "no value of the subject is left anywhere");
+    const message = (await t.db.query<{ message: string }>(`select message from run_history where message like 'target refused%'`)).rows[0].message;
+    assert.equal(message, "target refused [erased] ([erased]); will retry", "redacted, the rest of the message kept");
     assert.ok((after.get("mv_object") ?? []).length > 0 && (after.get("run_error") ?? []).length >= 0, "the scan read the tables");
     assert.equal(t.readDirectory().some((r) => r.employeeId === "E0007"), false, "the directory account was deleted");
     const mvRefs = await t.db.query<{ id: number }>(`select id from mv_object where attrs->>'manager' = $1`, [String(subjectMv)]);

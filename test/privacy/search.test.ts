@@ -7,10 +7,10 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { searchObjects, type SearchRequest } from "../../src/privacy/search.ts";
-import { openDatabase, type Queryable } from "../../src/store/index.ts";
+import { openDatabase, type Database } from "../../src/store/index.ts";
 import { populatedEngine } from "./fixture.ts";
 
-const names = async (db: Queryable, req: Partial<SearchRequest>) =>
+const names = async (db: Database, req: Partial<SearchRequest>) =>
   (await searchObjects(db, { scope: "all", limit: 100, ...req })).hits.map((h) => `${h.name}:${h.matched.join("+")}`);
 
 test("search finds values exactly, by prefix, with or without case, in pages", async () => {

@@ -28,11 +28,13 @@ import type { Output } from "../output.ts";
 export type CommandAction = <A extends unknown[]>(fn: (g: GlobalOptions, out: Output, ...args: A) => Promise<number>) => (...args: A) => Promise<void>;
 
 /** Every output format `-o` accepts, and which commands support which (others: text and json). */
-export const OUTPUT_FORMATS = ["text", "json", "markdown", "github", "junit"] as const;
+export const OUTPUT_FORMATS = ["text", "json", "markdown", "github", "junit", "csv"] as const;
 const SUPPORTED: Record<string, readonly string[]> = {
   validate: ["text", "json", "github", "junit"],
   plan: ["text", "json", "markdown"],
   drift: ["text", "json", "markdown"],
+  // `idsync subject export SUBJECT -o csv`
+  export: ["text", "json", "csv"],
 };
 const DEFAULT_SUPPORTED = ["text", "json"];
 

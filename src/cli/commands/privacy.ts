@@ -95,7 +95,7 @@ async function exportCommand(g: GlobalOptions, out: Output, name: string, opts: 
   try {
     const db = engine.database;
     const record = await collectSubject(db, engine.config(), await resolveSubject(db, name));
-    if (opts.format === "csv") process.stdout.write(subjectCsv(record));
+    if (opts.format === "csv" || out.format === "csv") process.stdout.write(subjectCsv(record));
     else out.json(record);
     await recordAudit(db, {
       at: new Date(),
