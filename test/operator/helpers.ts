@@ -10,7 +10,8 @@ import { startApiServer, type ApiServer } from "../apiserver/server.ts";
 import { runOperator, type OperatorOptions } from "../../src/operator/index.ts";
 import { createLogger } from "../../src/operator/log.ts";
 import { chartRbac } from "../chart/render.ts";
-import { HR_COLUMNS, writeCsv } from "../engine/builders.ts";
+import type { AnyResource } from "../../src/config/model.ts";
+import { directoryAgent, directoryOutbound, HR_COLUMNS, hrAgent, hrInbound, writeCsv } from "../engine/builders.ts";
 
 export const NS = "idsync-test";
 export const OPERATOR_NS = "idsync-system";
@@ -178,96 +179,43 @@ export async function eventually<T>(check: () => Promise<T | undefined | false> 
 
 // ---------------------------------------------------------------- an HR source and a directory target
 
+// The same HR source and directory target as the engine tests (test/engine/builders.ts), as custom
+// resources: in the test namespace, with absolute CSV paths (the operator has no YAML file to be
+// relative to), and without the manager reference, which these tests do not need.
+const IN_FLOWS = [
+  { target: "employeeId", expression: "source.employeeId" },
+  { target: "displayName", expression: 'source.givenName + " " + source.sn' },
+  { target: "department", expression: "source.department" },
+];
+const OUT_FLOWS = [
+  { target: "employeeId", expression: "mv.employeeId" },
+  { target: "displayName", expression: "mv.displayName" },
+  { target: "department", expression: "mv.department" },
+];
+
+function asCustomResource(r: AnyResource, dir?: string): Obj {
+  const { source: _source, ...rest } = r;
+  const spec = JSON.parse(JSON.stringify(rest.spec));
+  if (dir && spec.connector?.csv) spec.connector.csv.path = join(dir, spec.connector.csv.path);
+  return { ...rest, metadata: { ...rest.metadata, namespace: NS }, spec };
+}
+
 export function hrMa(dir: string, extra: Record<string, unknown> = {}): Obj {
-  return {
-    apiVersion: "idsync.dev/v1alpha1",
-    kind: "ManagementAgent",
-    metadata: { name: "hr", namespace: NS },
-    spec: {
-      connector: { type: "csv", csv: { path: join(dir, "hr.csv") } },
-      objectTypes: [
-        {
-          name: "person",
-          anchor: ["employeeId"],
-          attributes: [
-            { name: "employeeId" },
-            { name: "givenName" },
-            { name: "sn" },
-            { name: "department" },
-            { name: "managerId", type: "reference", referenceTo: "person" },
-            { name: "status" },
-            { name: "employeeType" },
-          ],
-        },
-      ],
-      ...extra,
-    },
-  };
+  return asCustomResource(hrAgent(dir, extra), dir);
 }
 
 export function directoryMa(dir: string, extra: Record<string, unknown> = {}): Obj {
-  return {
-    apiVersion: "idsync.dev/v1alpha1",
-    kind: "ManagementAgent",
-    metadata: { name: "directory", namespace: NS },
-    spec: {
-      connector: { type: "csv", csv: { path: join(dir, "directory.csv") } },
-      objectTypes: [
-        {
-          name: "account",
-          anchor: ["employeeId"],
-          attributes: [{ name: "employeeId" }, { name: "displayName" }, { name: "department" }],
-        },
-      ],
-      ...extra,
-    },
-  };
+  const ma = directoryAgent(dir, extra);
+  for (const t of ma.spec.objectTypes) t.attributes = t.attributes.filter((a) => a.name !== "manager");
+  return asCustomResource(ma, dir);
 }
 
 export function hrInboundRule(extra: Record<string, unknown> = {}): Obj {
-  return {
-    apiVersion: "idsync.dev/v1alpha1",
-    kind: "SyncRule",
-    metadata: { name: "hr-inbound", namespace: NS },
-    spec: {
-      direction: "inbound",
-      managementAgent: "hr",
-      sourceObjectType: "person",
-      metaverseObjectType: "person",
-      precedence: 10,
-      join: [{ metaverse: "employeeId", expression: "source.employeeId" }],
-      projection: true,
-      attributeFlows: [
-        { target: "employeeId", expression: "source.employeeId" },
-        { target: "displayName", expression: 'source.givenName + " " + source.sn' },
-        { target: "department", expression: "source.department" },
-      ],
-      ...extra,
-    },
-  };
+  return asCustomResource(hrInbound({ scope: undefined, attributeFlows: IN_FLOWS, ...extra }));
 }
 
 export function directoryOutboundRule(flows?: Array<{ target: string; expression: string }>): Obj {
-  return {
-    apiVersion: "idsync.dev/v1alpha1",
-    kind: "SyncRule",
-    metadata: { name: "directory-outbound", namespace: NS },
-    spec: {
-      direction: "outbound",
-      managementAgent: "directory",
-      metaverseObjectType: "person",
-      targetObjectType: "account",
-      precedence: 10,
-      scope: "has(mv.employeeId)",
-      provision: true,
-      deprovision: "delete",
-      attributeFlows: flows ?? [
-        { target: "employeeId", expression: "mv.employeeId" },
-        { target: "displayName", expression: "mv.displayName" },
-        { target: "department", expression: "mv.department" },
-      ],
-    },
-  };
+  return asCustomResource(directoryOutbound({ attributeFlows: flows ?? OUT_FLOWS }));
 }
 
 export function writeHr(dir: string, rows: Array<Record<string, string>>): void {
