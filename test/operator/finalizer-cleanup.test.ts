@@ -2,66 +2,44 @@
 // per the rules (here: the retention policy deletes people disconnected from HR, so their directory
 // accounts are deprovisioned and exported) and clears its connector space; then the MA is gone.
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { join } from "node:path";
 import { openEngine } from "../../src/engine/index.ts";
 import { openDatabase } from "../../src/store/db.ts";
-import { testDatabase, type TestDatabase } from "../harness/postgres.ts";
 import {
+  NS,
   apply,
-  directoryMa,
-  directoryOutboundRule,
+  applyHrToDirectory,
   eventually,
   get,
-  hrInboundRule,
-  hrMa,
-  NS,
+  operatorScenario,
   person,
+  personRetention,
   readCsv,
   remove,
-  startCluster,
-  startOperator,
   writeHr,
-  type Cluster,
-  type RunningOperator,
 } from "./helpers.ts";
 
 describe("a deleted ManagementAgent", () => {
-  let cluster: Cluster;
-  let db: TestDatabase;
-  let operator: RunningOperator;
-  before(async () => {
-    cluster = await startCluster();
-    db = await testDatabase("operator_finalizer");
+  const s = operatorScenario("operator_finalizer", async (cluster) => {
     writeHr(cluster.dir, [person(1), person(2)]);
-    for (const o of [hrMa(cluster.dir), directoryMa(cluster.dir), hrInboundRule(), directoryOutboundRule()]) await apply(cluster, o);
-    await apply(cluster, {
-      apiVersion: "idsync.dev/v1alpha1",
-      kind: "RetentionPolicy",
-      metadata: { name: "person", namespace: NS },
-      spec: { metaverseObjectType: "person", deleteWhen: { disconnectedFrom: ["hr"] } },
-    });
-    operator = startOperator(cluster, db.url);
-  });
-  after(async () => {
-    await operator?.stop();
-    await db?.drop();
-    await cluster?.close();
+    await applyHrToDirectory(cluster);
+    await apply(cluster, personRetention());
   });
 
   it("is cleaned up before its finalizer is removed", async () => {
-    const target = join(cluster.dir, "directory.csv");
+    const target = join(s.cluster.dir, "directory.csv");
     await eventually(() => readCsv(target).length === 2, "the accounts to be exported");
     const hr = await eventually(async () => {
-      const o = await get(cluster, "ManagementAgent", "hr");
+      const o = await get(s.cluster, "ManagementAgent", "hr");
       return o?.metadata.finalizers?.includes("idsync.dev/cleanup") && o.status?.connectorSpace?.total === 2 ? o : undefined;
     }, "hr to carry the finalizer and hold 2 objects");
     assert.ok(hr);
 
-    await remove(cluster, "ManagementAgent", "hr");
-    await eventually(async () => (await get(cluster, "ManagementAgent", "hr")) === undefined, "hr to be gone");
+    await remove(s.cluster, "ManagementAgent", "hr");
+    await eventually(async () => (await get(s.cluster, "ManagementAgent", "hr")) === undefined, "hr to be gone");
 
-    const engine = await openEngine({ database: await openDatabase({ url: db.url }) });
+    const engine = await openEngine({ database: await openDatabase({ url: s.db.url }) });
     try {
       const status = await engine.status("hr");
       assert.equal(status.connectorSpace.total, 0, "hr's connector space is cleared");
@@ -72,7 +50,7 @@ describe("a deleted ManagementAgent", () => {
     // People disconnected from HR were deleted (retention policy), so their accounts were deprovisioned.
     await eventually(() => readCsv(target).length === 0, "the directory accounts to be deleted");
 
-    const cleaned = await cluster.core.listNamespacedEvent({ namespace: NS });
+    const cleaned = await s.cluster.core.listNamespacedEvent({ namespace: NS });
     assert.ok(cleaned.items.some((e) => e.involvedObject.name === "hr" && e.reason === "CleanedUp"), "a CleanedUp event");
   });
 });

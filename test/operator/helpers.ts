@@ -11,7 +11,9 @@ import { runOperator, type OperatorOptions } from "../../src/operator/index.ts";
 import { createLogger } from "../../src/operator/log.ts";
 import { chartRbac } from "../chart/render.ts";
 import type { AnyResource } from "../../src/config/model.ts";
-import { directoryAgent, directoryOutbound, HR_COLUMNS, hrAgent, hrInbound, writeCsv } from "../engine/builders.ts";
+import { directoryAgent, directoryOutbound, HR_COLUMNS, hrAgent, hrInbound, retention, writeCsv } from "../engine/builders.ts";
+import { after, before } from "node:test";
+import { testDatabase, type TestDatabase } from "../harness/postgres.ts";
 
 export const NS = "idsync-test";
 export const OPERATOR_NS = "idsync-system";
@@ -216,6 +218,53 @@ export function hrInboundRule(extra: Record<string, unknown> = {}): Obj {
 
 export function directoryOutboundRule(flows?: Array<{ target: string; expression: string }>): Obj {
   return asCustomResource(directoryOutbound({ attributeFlows: flows ?? OUT_FLOWS }));
+}
+
+/** The RetentionPolicy of the engine tests: a person is deleted when disconnected from hr. */
+export function personRetention(): Obj {
+  return asCustomResource(retention(["hr"]));
+}
+
+/** The four CRs most scenarios start from: hr, directory (with `directory` spec extras) and their rules. */
+export async function applyHrToDirectory(cluster: Cluster, directory: Record<string, unknown> = {}): Promise<void> {
+  for (const o of [hrMa(cluster.dir), directoryMa(cluster.dir, directory), hrInboundRule(), directoryOutboundRule()]) await apply(cluster, o);
+}
+
+export interface OperatorScenario {
+  readonly cluster: Cluster;
+  readonly db: TestDatabase;
+  readonly operator: RunningOperator;
+}
+
+/**
+ * Registers a describe block's hooks for one scenario: a test API server, a fresh database, the
+ * scenario's setup (files and CRs before the operator starts), then the operator; torn down in
+ * reverse order. The returned object's fields are there once the before hook has run.
+ */
+export function operatorScenario(database: string, setup: (cluster: Cluster) => Promise<void> = async () => {}): OperatorScenario {
+  const state: Partial<{ cluster: Cluster; db: TestDatabase; operator: RunningOperator }> = {};
+  before(async () => {
+    state.cluster = await startCluster();
+    state.db = await testDatabase(database);
+    await setup(state.cluster);
+    state.operator = startOperator(state.cluster, state.db.url);
+  });
+  after(async () => {
+    await state.operator?.stop();
+    await state.db?.drop();
+    await state.cluster?.close();
+  });
+  return {
+    get cluster() {
+      return state.cluster!;
+    },
+    get db() {
+      return state.db!;
+    },
+    get operator() {
+      return state.operator!;
+    },
+  };
 }
 
 export function writeHr(dir: string, rows: Array<Record<string, string>>): void {

@@ -1,56 +1,39 @@
 // Change a SyncRule → the operator applies it, runs a full sync of the affected MAs and exports:
 // the target (a CSV file) changes for every object, not just for those imported since.
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { join } from "node:path";
-import { testDatabase, type TestDatabase } from "../harness/postgres.ts";
 import {
   apply,
+  applyHrToDirectory,
   condition,
-  directoryMa,
-  directoryOutboundRule,
   eventually,
   get,
   hrInboundRule,
-  hrMa,
+  operatorScenario,
   person,
   readCsv,
-  startCluster,
-  startOperator,
   writeHr,
-  type Cluster,
-  type RunningOperator,
 } from "./helpers.ts";
 
 describe("a changed SyncRule", () => {
-  let cluster: Cluster;
-  let db: TestDatabase;
-  let operator: RunningOperator;
-  before(async () => {
-    cluster = await startCluster();
-    db = await testDatabase("operator_rule_change");
+  const s = operatorScenario("operator_rule_change", async (cluster) => {
     writeHr(cluster.dir, [person(1), person(2)]);
-    for (const o of [hrMa(cluster.dir), directoryMa(cluster.dir), hrInboundRule(), directoryOutboundRule()]) await apply(cluster, o);
-    operator = startOperator(cluster, db.url);
-  });
-  after(async () => {
-    await operator?.stop();
-    await db?.drop();
-    await cluster?.close();
+    await applyHrToDirectory(cluster);
   });
 
   it("is fully synced and the target changes", async () => {
-    const target = join(cluster.dir, "directory.csv");
+    const target = join(s.cluster.dir, "directory.csv");
     await eventually(() => readCsv(target).length === 2, "the first export");
     assert.deepEqual(readCsv(target).map((r) => r.displayName).sort(), ["Given1 Family1", "Given2 Family2"]);
 
     const before = await eventually(async () => {
-      const o = await get(cluster, "SyncRule", "hr-inbound");
+      const o = await get(s.cluster, "SyncRule", "hr-inbound");
       return condition(o, "Ready")?.status === "True" ? o : undefined;
     }, "the rule Ready=True");
     const rule = hrInboundRule();
     rule.spec.attributeFlows[1] = { target: "displayName", expression: 'source.sn + ", " + source.givenName' };
-    await apply(cluster, rule);
+    await apply(s.cluster, rule);
 
     const rows = await eventually(() => {
       const r = readCsv(target);
@@ -60,13 +43,13 @@ describe("a changed SyncRule", () => {
 
     // The HR file did not change: only a full sync could have re-flowed these objects.
     const hr = await eventually(async () => {
-      const o = await get(cluster, "ManagementAgent", "hr");
+      const o = await get(s.cluster, "ManagementAgent", "hr");
       return o?.status?.lastRun?.profile === "full-sync" ? o : undefined;
     }, "hr's last run to be the full sync");
     assert.equal(hr.status.lastRun.result, "success");
 
     const after = await eventually(async () => {
-      const o = await get(cluster, "SyncRule", "hr-inbound");
+      const o = await get(s.cluster, "SyncRule", "hr-inbound");
       return condition(o, "Ready")?.observedGeneration === o?.metadata.generation && condition(o, "Ready")?.status === "True" ? o : undefined;
     }, "the rule's Ready condition to observe the new generation");
     assert.equal(after.metadata.generation, before.metadata.generation + 1);
