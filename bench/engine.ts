@@ -10,18 +10,7 @@ import { openEngine } from "../src/engine/index.ts";
 import { openDatabase } from "../src/store/index.ts";
 import { standardConfig } from "../test/engine/builders.ts";
 import { people, writeHrCsv } from "./hr-data.ts";
-import { peakRssMb, timed, type Row } from "./report.ts";
-
-async function freshDatabase(serverUrl: string, name: string): Promise<string> {
-  const admin = new pg.Client({ connectionString: serverUrl });
-  await admin.connect();
-  await admin.query(`drop database if exists ${name} with (force)`);
-  await admin.query(`create database ${name}`);
-  await admin.end();
-  const u = new URL(serverUrl);
-  u.pathname = `/${name}`;
-  return u.toString();
-}
+import { freshDatabase, peakRssMb, timed, type Row } from "./report.ts";
 
 export async function engineBench(serverUrl: string, n: number, dir: string): Promise<Row[]> {
   mkdirSync(dir, { recursive: true });

@@ -9,7 +9,6 @@
 import { spawn } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import pg from "pg";
 import { loadConfigDirectory } from "../src/config/index.ts";
 import type { ConfigSet } from "../src/config/model.ts";
 import { openEngine, type Engine } from "../src/engine/index.ts";
@@ -17,40 +16,7 @@ import { openDatabase } from "../src/store/index.ts";
 import { startSlapd, type Slapd } from "../test/harness/slapd.ts";
 import { people, writeHrCsv } from "./hr-data.ts";
 
-// Not imported from ./run.ts: run.ts imports this file while its own top-level await is pending.
-interface Row {
-  step: string;
-  objects: number;
-  seconds: number;
-  rate: number;
-  peakRssMb: number;
-  note?: string;
-}
-
-function peakRssMb(): number {
-  return Math.round(process.resourceUsage().maxRSS / 1024);
-}
-
-async function timed<T>(fn: () => Promise<T>): Promise<{ value: T; seconds: number }> {
-  const t0 = process.hrtime.bigint();
-  const value = await fn();
-  return { value, seconds: Number(process.hrtime.bigint() - t0) / 1e9 };
-}
-
-function printRows(title: string, rows: Row[]): void {
-  console.log(`\n${title}`);
-  console.log("step".padEnd(44) + "objects".padStart(9) + "seconds".padStart(10) + "obj/s".padStart(10) + "peakRSS".padStart(10) + "  note");
-  for (const r of rows) {
-    console.log(
-      r.step.padEnd(44) +
-        String(r.objects).padStart(9) +
-        r.seconds.toFixed(3).padStart(10) +
-        String(Math.round(r.rate)).padStart(10) +
-        `${r.peakRssMb}MB`.padStart(10) +
-        (r.note ? `  ${r.note}` : ""),
-    );
-  }
-}
+import { freshDatabase, peakRssMb, printRows, timed, type Row } from "./report.ts";
 
 const EXAMPLE = new URL("../examples/hr-to-openldap/", import.meta.url).pathname;
 
@@ -70,17 +36,6 @@ async function exampleConfig(hrCsv: string, url: string): Promise<ConfigSet> {
     syncRules: c.syncRules.filter((r) => r.spec.managementAgent !== "hr-departments" && r.spec.metaverseObjectType === "person"),
     retentionPolicies: c.retentionPolicies.filter((p) => p.spec.metaverseObjectType === "person"),
   };
-}
-
-async function freshDatabase(serverUrl: string, name: string): Promise<string> {
-  const admin = new pg.Client({ connectionString: serverUrl });
-  await admin.connect();
-  await admin.query(`drop database if exists ${name} with (force)`);
-  await admin.query(`create database ${name}`);
-  await admin.end();
-  const u = new URL(serverUrl);
-  u.pathname = `/${name}`;
-  return u.toString();
 }
 
 /** Runs an OpenLDAP client tool, its output discarded (ldapsearch still formats every entry). */

@@ -5,7 +5,6 @@
 //   BENCH_PLAN_SIZE=100000   people (default 100000; e.g. 10000 for a quick check)
 //   BENCH_ONLY=plan          run only this part (npm run bench)
 import { mkdirSync } from "node:fs";
-import pg from "pg";
 import type { ConfigSet } from "../src/config/model.ts";
 import { openEngine } from "../src/engine/index.ts";
 import { plan, renderPlanMarkdown } from "../src/gitops/index.ts";
@@ -13,44 +12,7 @@ import { openDatabase } from "../src/store/index.ts";
 import { directoryOutbound, standardConfig } from "../test/engine/builders.ts";
 import { people, writeHrCsv } from "./hr-data.ts";
 
-// Not imported from ./run.ts: run.ts imports this file dynamically while its own top-level await is
-// still pending, so importing it back would deadlock the module graph.
-function peakRssMb(): number {
-  return Math.round(process.resourceUsage().maxRSS / 1024);
-}
-
-async function timed<T>(fn: () => Promise<T>): Promise<{ value: T; seconds: number }> {
-  const t0 = process.hrtime.bigint();
-  const value = await fn();
-  return { value, seconds: Number(process.hrtime.bigint() - t0) / 1e9 };
-}
-
-interface Row {
-  step: string;
-  objects: number;
-  seconds: number;
-  peakRssMb: number;
-  note?: string;
-}
-
-function printRows(title: string, rows: Row[]): void {
-  console.log(`\n${title}`);
-  console.log("step".padEnd(48) + "objects".padStart(9) + "seconds".padStart(10) + "peakRSS".padStart(10) + "  note");
-  for (const r of rows) {
-    console.log(r.step.padEnd(48) + String(r.objects).padStart(9) + r.seconds.toFixed(3).padStart(10) + `${r.peakRssMb}MB`.padStart(10) + (r.note ? `  ${r.note}` : ""));
-  }
-}
-
-async function freshDatabase(serverUrl: string, name: string): Promise<string> {
-  const admin = new pg.Client({ connectionString: serverUrl });
-  await admin.connect();
-  await admin.query(`drop database if exists ${name} with (force)`);
-  await admin.query(`create database ${name}`);
-  await admin.end();
-  const u = new URL(serverUrl);
-  u.pathname = `/${name}`;
-  return u.toString();
-}
+import { freshDatabase, peakRssMb, printRows, timed, type Row } from "./report.ts";
 
 /** The change under test: every directory account's displayName gets the department appended. */
 function ruleChange(dir: string): ConfigSet {
