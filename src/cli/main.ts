@@ -6,8 +6,10 @@ import { OUTPUT_FORMATS, registerGitopsCommands } from "./commands/gitops.ts";
 import { historyCommand, searchCommand, showCommand } from "./commands/inspect.ts";
 import { registerPrivacyCommands } from "./commands/privacy.ts";
 import { cycleCommand, runCommand } from "./commands/run.ts";
-import { UsageError, type GlobalOptions } from "./context.ts";
+import { databaseTimeouts, UsageError, type GlobalOptions } from "./context.ts";
+import { LockBusyError } from "../store/lock.ts";
 import { createOutput, type Output } from "./output.ts";
+import { findDatabaseUnavailable } from "../store/index.ts";
 
 export async function main(argv: string[]): Promise<number> {
   let code = 0;
@@ -17,13 +19,16 @@ export async function main(argv: string[]): Promise<number> {
     .option("--database <url>", "PostgreSQL URL (or IDSYNC_DATABASE_URL); default: the embedded database under --data-dir")
     .option("--data-dir <dir>", "directory of the embedded database", ".idsync")
     .option("--secrets-dir <dir>", "directory of secrets as <name>/<key> files (local mode)")
+    .option("--lock-wait <duration>", "wait this long (e.g. 10m) for a run another process holds, instead of stopping at once (or IDSYNC_LOCK_WAIT)")
+    .option("--connect-timeout <duration>", "give up connecting to PostgreSQL after this long (or IDSYNC_CONNECT_TIMEOUT; default 10s, 0s: never)")
+    .option("--statement-timeout <duration>", "let PostgreSQL cancel a statement running longer (or IDSYNC_STATEMENT_TIMEOUT; default 5m, 0s: never)")
     .addOption(new Option("-o, --output <format>", "output format (markdown: plan, drift; github, junit: validate)").choices([...OUTPUT_FORMATS]).default("text"))
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
 
   const globals = (): GlobalOptions => {
     const o = program.opts();
-    return { database: o.database, dataDir: o.dataDir, output: o.output, secretsDir: o.secretsDir };
+    return { database: o.database, dataDir: o.dataDir, output: o.output, secretsDir: o.secretsDir, lockWait: o.lockWait, connectTimeout: o.connectTimeout, statementTimeout: o.statementTimeout };
   };
   const action =
     <A extends unknown[]>(fn: (g: GlobalOptions, out: Output, ...args: A) => Promise<number>) =>
@@ -46,14 +51,14 @@ export async function main(argv: string[]): Promise<number> {
     .argument("<ma>", "management agent")
     .argument("<profile>", "run profile")
     .option("-f, --file <dir>", "apply this directory of CRs first")
-    .option("--allow-deletes", "release an export held by the deletion threshold, once")
+    .option("--allow-deletes", "release, once, what the deletion guard holds: an import's deletes (threshold or source empty) or an export's")
     .action(action((g, o, ma: string, profile: string, opts) => runCommand(g, o, ma, profile, opts)));
   program
     .command("cycle")
     .description("import, sync and export across all MAs until nothing is pending")
     .option("-f, --file <dir>", "apply this directory of CRs first")
     .option("--full", "full import and full sync instead of deltas")
-    .option("--allow-deletes", "release exports held by the deletion threshold, once")
+    .option("--allow-deletes", "release, once, the imports' and exports' deletes held by the deletion guard")
     .action(action((g, o, opts) => cycleCommand(g, o, opts)));
   program
     .command("search")
@@ -91,6 +96,7 @@ export async function main(argv: string[]): Promise<number> {
         namespace: opts.namespace,
         metricsPort: Number(opts.metricsPort),
         database: g.database ?? process.env.IDSYNC_DATABASE_URL,
+        databaseTimeouts: databaseTimeouts(g),
         dataDir: g.dataDir,
       });
     });
@@ -101,10 +107,28 @@ export async function main(argv: string[]): Promise<number> {
   } catch (e) {
     out.endProgress();
     if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 1;
-    const message = e instanceof UsageError ? e.message : `error: ${(e as Error).message}`;
+    const message =
+      e instanceof UsageError
+        ? e.message
+        : e instanceof LockBusyError
+          ? `error: ${e.message}; stopped before starting what it holds (pass --lock-wait 10m to wait for it instead)`
+          : databaseTrouble(e) ?? `error: ${(e as Error).message}`;
     if (out.format === "json") out.json({ error: message });
     else process.stderr.write(message + "\n");
     if (!(e instanceof UsageError) && process.env.IDSYNC_DEBUG) process.stderr.write(String((e as Error).stack) + "\n");
     return 1;
   }
+}
+
+/**
+ * The line for an error that means the database is unusable (unreachable, gone mid-run, stalled,
+ * too slow): what happened, naming the database without its password (the store says that), then
+ * what to do. Only the store's own DatabaseUnavailableError counts: a connector's "connection
+ * refused" looks the same but is not the database's.
+ */
+function databaseTrouble(e: unknown): string | undefined {
+  const found = findDatabaseUnavailable(e);
+  // A run that failed and could not record it (the database is what failed) rethrows its own
+  // message with the database's error as its cause: the first failure is the news.
+  return found && `error: ${(e as Error).message}; ${found.hint}`;
 }

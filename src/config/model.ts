@@ -113,7 +113,16 @@ export interface ConnectorSpec {
 export interface DeletionThreshold {
   maxDeletes?: number;
   maxPercent?: number;
+  /** maxPercent trips only when more than this many objects would go (a few leavers of a tiny MA are no mass deletion). */
+  minDeletes?: number;
 }
+
+/**
+ * The deletion guard of an MA that declares none (also the CRD's default): Entra Connect holds at
+ * 500 deletes; a percentage catches a truncated source in a small MA, which 500 never would.
+ * Declared as `deletionThreshold: {}`, an MA has no guard at all.
+ */
+export const DEFAULT_DELETION_THRESHOLD: Readonly<DeletionThreshold> = Object.freeze({ maxDeletes: 500, maxPercent: 10, minDeletes: 10 });
 
 export type RunProfile = "full-import" | "delta-import" | "full-sync" | "delta-sync" | "export";
 
@@ -128,6 +137,11 @@ export interface ManagementAgentSpec {
   objectTypes: ObjectTypeSpec[];
   filter?: string;
   deletionThreshold?: DeletionThreshold;
+  /**
+   * A full import that reads no object while the connector space holds some is held as "source
+   * empty" (a vanished or truncated export), unless the source may legitimately be empty.
+   */
+  allowEmpty?: boolean;
   stagingMode?: boolean;
   schedule?: ScheduleEntry[];
 }

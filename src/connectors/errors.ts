@@ -18,3 +18,15 @@ export class ConnectorUnavailableError extends Error {
     this.partialResults = options.partialResults ?? [];
   }
 }
+
+/**
+ * The source itself is not there (a CSV file that does not exist). Not an empty source: reading it
+ * as one would mark every object it held as deleted. The engine fails the import, unless nothing
+ * was ever read from or written to it (a target file the first export has yet to create).
+ */
+export class SourceMissingError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "SourceMissingError";
+  }
+}

@@ -69,7 +69,18 @@ export type ExportOperation =
   | { op: "delete"; id: string; objectType: string; anchor?: string; dn?: string };
 
 export type ExportResult =
-  | { id: string; ok: true; anchor?: string; dn?: string }
+  | {
+      id: string;
+      ok: true;
+      anchor?: string;
+      dn?: string;
+      /**
+       * The system's own answer proves the outcome, so no import needs to confirm it. Set for a
+       * delete the system reported done, or reported as already gone (LDAP noSuchObject): a delta
+       * import that cannot see deletions (LDAP without accesslog) would never confirm it otherwise.
+       */
+      confirmed?: true;
+    }
   | { id: string; ok: false; code: string; message: string; /** false: retrying will not help */ retryable: boolean };
 
 export interface ConnectorContext {

@@ -21,7 +21,7 @@ export interface ProvisionCandidate {
   targetType: string;
 }
 
-const CS_COLUMNS = `id, ma, object_type, anchor, dn, dn_norm, attrs, pending_import, deleted, imported_at, mv_id, link, contrib, unresolved_refs, unresolved_out, rule`;
+const CS_COLUMNS = `id, ma, object_type, anchor, dn, dn_norm, attrs, pending_import, deleted, imported_at, mv_id, link, contrib, unresolved_refs, unresolved_out, rule, last_mv_id`;
 
 /**
  * For MV objects about to be provisioned: the unjoined target object each would be joined to by the

@@ -10,6 +10,8 @@ export interface EngineContext {
   /** Objects per batch (and per transaction). */
   batchSize: number;
   options: RunOptions;
+  /** True when the run's locks may have been lost (their connection dropped): stop at once. */
+  lockLost?: () => boolean;
 }
 
 export function chunks<T>(items: T[], size: number): T[][] {
@@ -24,4 +26,6 @@ export function chunks<T>(items: T[], size: number): T[][] {
  */
 export function checkCancelled(ctx: EngineContext): void {
   if (ctx.options.signal?.aborted) throw new Error("run cancelled between batches; the next run resumes where it stopped");
+  // Another process may hold the locks by now: going on could interleave with its run.
+  if (ctx.lockLost?.()) throw new Error("the connection holding this run's locks was lost; stopped between batches, the next run resumes where it stopped");
 }

@@ -72,6 +72,13 @@ export interface EraseReport {
 }
 
 export async function eraseSubject(engine: Engine, subject: Subject, opts: EraseOptions): Promise<EraseReport> {
+  // An erasure reads the person everywhere and then removes them everywhere: no run may stage,
+  // join or provision them in between (it holds every run lock; its own sync takes nothing more).
+  if (opts.dryRun) return erase(engine, subject, opts);
+  return engine.exclusive("subject erase", () => erase(engine, subject, opts));
+}
+
+async function erase(engine: Engine, subject: Subject, opts: EraseOptions): Promise<EraseReport> {
   const db = engine.database;
   const config = engine.config();
   const compiled = config ? compileConfig(config) : undefined;

@@ -1,11 +1,14 @@
 // Export: apply an MA's pending exports through its connector, in batches (adds, then updates, then
-// deletes). A success becomes an unconfirmed export until the next import confirms it; a failure
-// stays pending with its error. The deletion threshold is checked before the first delete is sent.
+// deletes). A success becomes an unconfirmed export until the next import confirms it (a delete
+// the connector reports as confirmed, the system having answered that the object is gone, is
+// settled at once); a failure stays pending with its error. The deletion threshold is checked
+// before the first delete is sent.
 import type { Connector, ExportOperation, ExportResult, ValueChange } from "../connectors/types.ts";
 import { normalizeDN } from "../expr/dn.ts";
 import type { Attributes } from "../expr/index.ts";
 import { checkCancelled, chunks, type EngineContext } from "./context.ts";
 import type { RunRecorder } from "./run.ts";
+import { judgeDeletes } from "./threshold.ts";
 
 interface ExportRow {
   cs_id: number;
@@ -33,13 +36,7 @@ export async function checkDeletionThreshold(ctx: EngineContext, maName: string)
     [maName],
   );
   const { deletes, total } = r.rows[0];
-  const { maxDeletes, maxPercent } = ma.threshold;
-  let reason: string | undefined;
-  if (maxDeletes !== undefined && deletes > maxDeletes) reason = `${deletes} deletes exceed maxDeletes ${maxDeletes}`;
-  else if (maxPercent !== undefined && total > 0 && (deletes * 100) / total > maxPercent) {
-    reason = `${deletes} deletes of ${total} objects (${((deletes * 100) / total).toFixed(1)}%) exceed maxPercent ${maxPercent}`;
-  }
-  return { deletes, total, exceeded: reason !== undefined, reason };
+  return { deletes, total, ...judgeDeletes(ma.threshold, deletes, total) };
 }
 
 export async function runExport(ctx: EngineContext, maName: string, connector: Connector, run: RunRecorder): Promise<void> {
@@ -117,12 +114,21 @@ async function record(ctx: EngineContext, rows: ExportRow[], results: ExportResu
   const byId = new Map(rows.map((r) => [String(r.cs_id), r]));
   const ok: Array<{ id: number; anchor: string | null; dn: string | null; dn_norm: string | null }> = [];
   const failed: Array<{ id: number; error: string }> = [];
+  // Deletes the connector's answer already proves done (ExportResult.confirmed): settled now, as a
+  // full import's sweep settles a confirmed delete, instead of waiting for an import that may never
+  // see it (an LDAP delta import without accesslog does not report deletions).
+  const confirmedDeletes: number[] = [];
   for (const res of results) {
     const row = byId.get(res.id);
     if (!row) continue;
     if (res.ok) {
       const dn = res.dn ?? row.new_dn ?? row.dn;
-      ok.push({ id: row.cs_id, anchor: res.anchor ?? row.anchor, dn, dn_norm: dn ? normalizeDN(dn) : null });
+      if (row.op === "delete" && res.confirmed) {
+        confirmedDeletes.push(row.cs_id);
+        run.counts.confirmed++;
+      } else {
+        ok.push({ id: row.cs_id, anchor: res.anchor ?? row.anchor, dn, dn_norm: dn ? normalizeDN(dn) : null });
+      }
       run.counts.exported++;
       if (row.op === "add") run.counts.adds++;
       else if (row.op === "delete") run.counts.deletes++;
@@ -148,6 +154,13 @@ async function record(ctx: EngineContext, rows: ExportRow[], results: ExportResu
            from jsonb_to_recordset($1::jsonb) as v(id bigint, anchor text, dn text, dn_norm text) where c.id = v.id`,
         [json],
       );
+    }
+    if (confirmedDeletes.length > 0) {
+      // Disconnected (deprovisioned): nothing is left to track; its pending export goes with it.
+      await tx.query(`delete from cs_object where id = any($1::bigint[]) and mv_id is null`, [confirmedDeletes]);
+      // Still connected: the object is gone from the system, which the next sync must see.
+      await tx.query(`update cs_object set deleted = true, pending_import = 'delete' where id = any($1::bigint[]) and mv_id is not null`, [confirmedDeletes]);
+      await tx.query(`delete from pending_export where cs_id = any($1::bigint[])`, [confirmedDeletes]);
     }
     if (failed.length > 0) {
       await tx.query(

@@ -13,6 +13,9 @@ import {
   type Queryable,
 } from "../store/index.ts";
 import { withoutSuppressed } from "../privacy/hash.ts";
+import { SourceMissingError } from "../connectors/errors.ts";
+import { deletesAllowed, heldAsEmpty, neverReadOrWritten } from "./import-guard.ts";
+import { isUnstorableText, unstorableAttribute, withoutAmbiguous } from "./import-checks.ts";
 import { checkCancelled, type EngineContext } from "./context.ts";
 import type { CompiledMA } from "./rules.ts";
 import type { RunRecorder } from "./run.ts";
@@ -25,57 +28,118 @@ export async function runImport(
   connector: Connector,
   run: RunRecorder,
 ): Promise<void> {
+  try {
+    await importFrom(ctx, maName, mode, connector, run);
+  } catch (e) {
+    if (!(e instanceof SourceMissingError)) throw e;
+    // A target file the first export has yet to create is not a vanished source.
+    if (await neverReadOrWritten(ctx, maName)) {
+      run.message = `${e.message} yet; nothing to import until the first export creates it`;
+      return;
+    }
+    throw new SourceMissingError(`${e.message}: the source is gone, which is not the same as empty; nothing was imported or deleted`);
+  }
+}
+
+async function importFrom(ctx: EngineContext, maName: string, mode: "full" | "delta", connector: Connector, run: RunRecorder): Promise<void> {
   const seen = new Set<number>();
   // Anchors of records that could not be read: not seen, but certainly not deleted either.
   const unreadable = new Set<string>();
   let done = 0;
+  let read = 0;
+  let problemCount = 0;
   const progress = (n: number) => {
     done += n;
     ctx.options.onProgress?.(done, undefined, `import ${maName}`);
   };
   const problems = (list: ImportProblem[] | undefined) => {
+    problemCount += list?.length ?? 0;
     for (const p of list ?? []) if (p.anchor) unreadable.add(p.anchor);
     for (const p of list ?? []) run.error({ anchor: p.anchor, dn: p.location, code: p.code, message: `${p.location}: ${p.message}` });
   };
+  const profile = mode === "full" ? "full-import" : "delta-import";
   if (mode === "full") {
     for await (const batch of connector.fullImport()) {
       checkCancelled(ctx);
       problems(batch.problems);
-      await ctx.db.transaction((tx) => stage(tx, ctx, maName, batch.items, seen, run, connector.referenceBy));
+      read += batch.items.length;
+      await stageBatch(ctx, maName, batch.items, seen, unreadable, run, connector.referenceBy);
       await run.flushErrors();
       progress(batch.items.length);
     }
-    await sweep(ctx, maName, seen, unreadable, run);
+    if (!(await heldAsEmpty(ctx, maName, read + problemCount, run, profile))) await sweep(ctx, maName, seen, unreadable, run, profile);
     if (run.counts.adds + run.counts.updates >= BULK_CHANGE) await refreshStatistics(ctx.db, ["cs_object"]);
     return;
   }
   const watermark = (await ctx.db.query<{ value: string }>(`select value from watermark where ma = $1`, [maName])).rows[0]?.value;
   const delta = await connector.deltaImport(watermark ?? undefined);
+  // Deletes are applied after the last batch, all or none: the deletion guard needs their number.
+  const deletes: Array<{ anchor?: string; dn?: string }> = [];
   for await (const batch of delta.batches) {
     checkCancelled(ctx);
     problems(batch.problems);
     const upserts: ImportedObject[] = [];
-    const deletes: Array<{ anchor?: string; dn?: string }> = [];
     for (const c of batch.items) {
       if (c.kind === "upsert") upserts.push(c.object);
       else deletes.push({ anchor: c.anchor, dn: c.dn });
     }
-    await ctx.db.transaction(async (tx) => {
-      await stage(tx, ctx, maName, upserts, seen, run, connector.referenceBy);
-      await markDeleted(tx, ctx, maName, deletes, run);
-    });
+    read += upserts.length;
+    await stageBatch(ctx, maName, upserts, seen, unreadable, run, connector.referenceBy);
     await run.flushErrors();
     progress(batch.items.length);
   }
-  if (delta.mode === "snapshot") await sweep(ctx, maName, seen, unreadable, run);
+  let held: boolean;
+  if (delta.mode === "snapshot") {
+    held = (await heldAsEmpty(ctx, maName, read + problemCount, run, profile)) || !(await sweep(ctx, maName, seen, unreadable, run, profile));
+  } else {
+    held = !(await applyDeletes(ctx, maName, deletes, run, profile));
+  }
   if (run.counts.adds + run.counts.updates >= BULK_CHANGE) await refreshStatistics(ctx.db, ["cs_object"]);
-  const next = await delta.watermark();
+  // Held deletes, and records that could not be read, must be seen (and reported) again by the next
+  // delta until the source is fixed: the watermark stays where it was.
+  const next = held || problemCount > 0 ? undefined : await delta.watermark();
   if (next !== undefined) {
     await ctx.db.query(
       `insert into watermark (ma, value, updated_at) values ($1, $2, now())
        on conflict (ma) do update set value = excluded.value, updated_at = now()`,
       [maName, next],
     );
+  }
+}
+
+/**
+ * Stages one batch in its own transaction. A value PostgreSQL cannot store (a NUL character, a
+ * broken surrogate pair) fails the whole statement; the batch is then staged again without the
+ * objects that hold one, each of which becomes an object error (with its DN or anchor and the
+ * attribute) and is kept as it was, not deleted. Checked only after such a failure: the common
+ * case pays nothing.
+ */
+async function stageBatch(
+  ctx: EngineContext,
+  ma: string,
+  objects: ImportedObject[],
+  seen: Set<number>,
+  unreadable: Set<string>,
+  run: RunRecorder,
+  referenceBy: "anchor" | "dn",
+): Promise<void> {
+  objects = withoutAmbiguous(objects, unreadable, run);
+  try {
+    await ctx.db.transaction((tx) => stage(tx, ctx, ma, objects, seen, run, referenceBy));
+  } catch (e) {
+    if (!isUnstorableText(e)) throw e;
+    const good: ImportedObject[] = [];
+    for (const o of objects) {
+      const bad = unstorableAttribute(o);
+      if (bad === undefined) {
+        good.push(o);
+        continue;
+      }
+      unreadable.add(o.anchor);
+      run.error({ anchor: o.anchor, dn: o.dn, code: "invalid-value", message: `${o.dn ?? o.anchor}: ${bad}` });
+    }
+    if (good.length === objects.length) throw e; // not a value of ours after all
+    await ctx.db.transaction((tx) => stage(tx, ctx, ma, good, seen, run, referenceBy));
   }
 }
 
@@ -110,15 +174,14 @@ async function stage(
   const confirmed: number[] = [];
   const refuted: number[] = [];
   const retryDeletes: number[] = [];
-  const inBatch = new Set<string>();
   objects.forEach((o, i) => {
-    if (inBatch.has(o.anchor)) {
+    const attrs = compactAttributes(o.attrs);
+    const row = matched[i];
+    if (row && seen.has(row.id)) {
+      // Staged by an earlier batch of this run already (withoutAmbiguous sees one batch only).
       run.error({ anchor: o.anchor, dn: o.dn, code: "duplicate-anchor", message: `anchor '${o.anchor}' was imported twice; the later object is ignored` });
       return;
     }
-    inBatch.add(o.anchor);
-    const attrs = compactAttributes(o.attrs);
-    const row = matched[i];
     if (!row) {
       inserts.push({ ma, object_type: o.objectType, anchor: o.anchor, dn: o.dn ?? null, dn_norm: o.dn ? normalizeDN(o.dn) : null, attrs });
       run.counts.adds++;
@@ -203,7 +266,7 @@ async function stage(
 }
 
 /** Full import: what was imported before and was not seen now is gone from the connected system. */
-async function sweep(ctx: EngineContext, ma: string, seen: Set<number>, unreadable: Set<string>, run: RunRecorder): Promise<void> {
+async function sweep(ctx: EngineContext, ma: string, seen: Set<number>, unreadable: Set<string>, run: RunRecorder, profile: string): Promise<boolean> {
   const rows = (
     await ctx.db.query<{ id: number; imported_at: string | null; op: string | null; state: string | null; anchor: string | null }>(
       `select c.id, c.imported_at, p.op, p.state, c.anchor from cs_object c left join pending_export p on p.cs_id = c.id
@@ -223,9 +286,12 @@ async function sweep(ctx: EngineContext, ma: string, seen: Set<number>, unreadab
       run.error({ csId: String(r.id), anchor: r.anchor ?? undefined, code: "exported-change-not-reimported", message: "an exported add is not in the connected system" });
     } else {
       gone.push(r.id);
-      run.counts.deletes++;
     }
   }
+  // Our own deletes and lost adds are settled either way; the source's deletes only within the guard.
+  const allowed = await deletesAllowed(ctx, ma, gone.length, run, profile);
+  if (!allowed) gone.length = 0;
+  run.counts.deletes += gone.length;
   await ctx.db.transaction(async (tx) => {
     if (gone.length > 0) {
       await tx.query(`update cs_object set deleted = true, pending_import = 'delete' where id = any($1::bigint[])`, [gone]);
@@ -240,26 +306,31 @@ async function sweep(ctx: EngineContext, ma: string, seen: Set<number>, unreadab
     }
   });
   await run.flushErrors();
+  return allowed;
 }
 
-async function markDeleted(
-  tx: Queryable,
-  ctx: EngineContext,
-  ma: string,
-  deletes: Array<{ anchor?: string; dn?: string }>,
-  run: RunRecorder,
-): Promise<void> {
-  if (deletes.length === 0) return;
-  const rows = [
-    ...(await csByAnchors(tx, ma, deletes.flatMap((d) => (d.anchor ? [d.anchor] : [])))),
-    ...(await csByDnNorm(tx, ma, deletes.flatMap((d) => (d.dn && !d.anchor ? [normalizeDN(d.dn)] : [])))),
-  ].filter((r) => !r.deleted);
-  const ids = [...new Set(rows.map((r) => r.id))];
-  run.counts.deletes += ids.length;
-  await updateRows(tx, "cs_object", { id: "bigint" }, ids.map((id) => ({ id })), `deleted = true, pending_import = 'delete'`);
-  // A delete we exported ourselves is confirmed by the directory reporting it.
-  await tx.query(`delete from pending_export where cs_id = any($1::bigint[]) and op = 'delete' and state = 'unconfirmed'`, [ids]);
-  void ctx;
+/** A delta's explicit deletes, after its last batch, within the deletion guard; false when held. */
+async function applyDeletes(ctx: EngineContext, ma: string, deletes: Array<{ anchor?: string; dn?: string }>, run: RunRecorder, profile: string): Promise<boolean> {
+  if (deletes.length === 0) return true;
+  return ctx.db.transaction(async (tx) => {
+    const rows = [
+      ...(await csByAnchors(tx, ma, deletes.flatMap((d) => (d.anchor ? [d.anchor] : [])))),
+      ...(await csByDnNorm(tx, ma, deletes.flatMap((d) => (d.dn && !d.anchor ? [normalizeDN(d.dn)] : [])))),
+    ].filter((r) => !r.deleted);
+    const ids = [...new Set(rows.map((r) => r.id))];
+    // A delete we exported ourselves is confirmed by the directory reporting it: not the source's
+    // doing, so it goes whatever the guard says, and does not count against it.
+    const ours = (
+      await tx.query<{ cs_id: number }>(`delete from pending_export where cs_id = any($1::bigint[]) and op = 'delete' and state = 'unconfirmed' returning cs_id`, [ids])
+    ).rows.map((r) => r.cs_id);
+    const oursSet = new Set(ours);
+    const theirs = ids.filter((id) => !oursSet.has(id));
+    const allowed = await deletesAllowed(ctx, ma, theirs.length, run, profile);
+    const gone = allowed ? ids : ours;
+    run.counts.deletes += gone.length;
+    await updateRows(tx, "cs_object", { id: "bigint" }, gone.map((id) => ({ id })), `deleted = true, pending_import = 'delete'`);
+    return allowed;
+  });
 }
 
 /** The import shows exactly the exported values on an object that had nothing else imported. */

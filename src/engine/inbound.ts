@@ -14,7 +14,9 @@ function guard<T>(what: string, fn: () => T): T {
   try {
     return fn();
   } catch (e) {
-    throw new ObjectRuleError("expression-error", `${what}: ${(e as Error).message}`);
+    // An evaluation error may carry its own code (a cost limit: "expression-cost-exceeded").
+    const code = (e as { code?: unknown }).code;
+    throw new ObjectRuleError(typeof code === "string" && code.startsWith("expression-") ? code : "expression-error", `${what}: ${(e as Error).message}`);
   }
 }
 

@@ -4,12 +4,14 @@ import { createHash } from "node:crypto";
 import type { AnyResource, ConfigSet, ManagementAgent, RetentionPolicy, SyncRule } from "../config/model.ts";
 import type { Database } from "../store/db.ts";
 import { ensureJoinIndex } from "../store/queries.ts";
+import { processHolder, runLocksFor } from "../store/lock.ts";
 import { createConnector, type SecretResolver } from "./connectors.ts";
 import type { EngineContext } from "./context.ts";
 import { runExport } from "./export.ts";
 import { runImport } from "./import.ts";
 import { canonical } from "./inbound.ts";
 import { compileConfig, type CompiledConfig } from "./rules.ts";
+import { everything, lockKeysFor, markAbandoned, METAVERSE_LOCK } from "./locks.ts";
 import { RunRecorder } from "./run.ts";
 import { runSync } from "./sync.ts";
 import { maStatus, removeManagementAgent } from "./status.ts";
@@ -32,6 +34,13 @@ export interface EngineOptions {
   secrets?: SecretResolver;
   now?: () => Date;
   batchSize?: number;
+  /**
+   * How long a run waits for another run (of this or another process) that holds its locks; 0,
+   * the default, fails at once with a LockBusyError saying who holds them since when.
+   */
+  lockWaitMs?: number;
+  /** How this process names itself to others that find its locks ("idsync operator"). */
+  holderName?: string;
 }
 
 export interface CycleOptions extends RunOptions {
@@ -50,6 +59,11 @@ export interface Engine {
   cycle(opts?: CycleOptions): Promise<CycleResult>;
   status(ma: string): Promise<ManagementAgentStatus>;
   removeManagementAgent(ma: string): Promise<void>;
+  /**
+   * Runs fn holding every run lock (the metaverse and every MA): for work that touches everything
+   * outside a run, such as an erasure or a retention pass. Runs started inside fn take nothing more.
+   */
+  exclusive<T>(what: string, fn: () => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }
 
@@ -66,20 +80,34 @@ export async function openEngine(opts: EngineOptions): Promise<Engine> {
   const db = opts.database;
   const now = opts.now ?? (() => new Date());
   const secrets = opts.secrets ?? envSecretResolver();
-  const batchSize = opts.batchSize ?? 5000;
+  // IDSYNC_BATCH_SIZE: for tests that need many batches from a small data set (kill points).
+  const batchSize = opts.batchSize ?? (Number(process.env.IDSYNC_BATCH_SIZE) || 5000);
+  const locks = runLocksFor(db, processHolder(opts.holderName));
+  const lockWait = { waitMs: opts.lockWaitMs ?? 0 };
   let applied = await loadApplied(db);
   let compiled: CompiledConfig | undefined = applied ? compileConfig(applied) : undefined;
 
   const context = (options: RunOptions): EngineContext => {
     if (!compiled) throw new Error("no configuration has been applied yet: run `idsync apply -f DIR` first");
-    return { db, config: compiled, now, batchSize, options };
+    return { db, config: compiled, now, batchSize, options, lockLost: () => locks.lost() };
   };
+  const allMas = () => [...(compiled?.mas.keys() ?? [])];
 
   async function run(ma: string, profile: RunProfile, options: RunOptions = {}): Promise<RunResult> {
     const ctx = context(options);
-    const compiledMa = ctx.config.mas.get(ma);
-    if (!compiledMa) throw new Error(`management agent '${ma}' is not applied (applied: ${[...ctx.config.mas.keys()].join(", ") || "none"})`);
+    if (!ctx.config.mas.has(ma)) throw new Error(`management agent '${ma}' is not applied (applied: ${[...ctx.config.mas.keys()].join(", ") || "none"})`);
+    const keys = lockKeysFor(profile, ma, ctx.config.mas.keys());
+    return locks.with(keys, { ...lockWait, signal: options.signal, what: `${profile} of ${ma}` }, async () => {
+      const covered = keys.flatMap((k) => (k.startsWith("ma:") ? [k.slice(3)] : []));
+      await markAbandoned(db, covered, now(), `${profile} of ${ma}`);
+      return runLocked(ctx, ma, profile);
+    });
+  }
+
+  async function runLocked(ctx: EngineContext, ma: string, profile: RunProfile): Promise<RunResult> {
+    const compiledMa = ctx.config.mas.get(ma)!;
     const recorder = await RunRecorder.start(db, ma, profile, now());
+    recorder.onError = ctx.options.onObjectError;
     try {
       if (profile === "full-sync" || profile === "delta-sync") {
         await runSync(ctx, ma, profile === "full-sync" ? "full" : "delta", recorder);
@@ -95,12 +123,15 @@ export async function openEngine(opts: EngineOptions): Promise<Engine> {
       }
       return await recorder.finish(now());
     } catch (e) {
-      recorder.message = (e as Error).message;
+      // Locks lost with their connection usually mean the database went away: say that instead.
+      const cause = ctx.lockLost?.() ? await db.query("select 1").then(() => e, (dbError: unknown) => dbError) : e;
+      recorder.message = (cause as Error).message;
       return await recorder.finish(now(), "failed");
     }
   }
 
-  async function cycle(options: CycleOptions = {}): Promise<CycleResult> {
+  async function cycle(opts0: CycleOptions = {}): Promise<CycleResult> {
+    let options = opts0;
     const ctx = context(options);
     const mas = [...ctx.config.mas.values()]
       .sort((a, b) => Number(b.inbound.some((r) => r.projection)) - Number(a.inbound.some((r) => r.projection)) || a.name.localeCompare(b.name))
@@ -110,6 +141,18 @@ export async function openEngine(opts: EngineOptions): Promise<Engine> {
     let passes = 0;
     let allowDeletes = options.allowDeletes;
     const maxPasses = options.maxPasses ?? 5;
+    // Distinct failing objects per MA: the same export error met in every pass counts once.
+    const failing = new Map<string, Set<string>>();
+    options = {
+      ...options,
+      onObjectError: (e, profile) => {
+        const phase = profile.endsWith("import") ? "import" : profile.endsWith("sync") ? "sync" : "export";
+        const set = failing.get(e.ma) ?? new Set<string>();
+        set.add(`${phase}\u0000${e.csId ?? e.anchor ?? e.dn ?? e.message}\u0000${e.code}`);
+        failing.set(e.ma, set);
+        opts0.onObjectError?.(e, profile);
+      },
+    };
     while (passes < maxPasses) {
       passes++;
       let passChanged = false;
@@ -121,7 +164,7 @@ export async function openEngine(opts: EngineOptions): Promise<Engine> {
         exported += c.exported;
       };
       for (const ma of mas) {
-        const everImported = (await db.query(`select 1 from run_history where ma = $1 and profile in ('full-import','delta-import') and status <> 'failed' limit 1`, [ma])).rows.length > 0;
+        const everImported = (await db.query(`select 1 from run_history where ma = $1 and profile in ('full-import','delta-import') and status not in ('failed', 'abandoned', 'running') limit 1`, [ma])).rows.length > 0;
         record(await run(ma, options.full || !everImported ? "full-import" : "delta-import", options));
       }
       const fullRequests = new Set((await db.query<{ ma: string }>(`select ma from full_sync_request`)).rows.map((r) => r.ma));
@@ -139,11 +182,12 @@ export async function openEngine(opts: EngineOptions): Promise<Engine> {
         record(await run(ma, "export", { ...options, allowDeletes }));
       }
       allowDeletes = false; // released once, not for every pass
-      options = { ...options, full: false };
+      options = { ...options, full: false, allowDeletes: false };
       changed ||= passChanged;
       if (exported === 0) break;
     }
-    return { runs, passes, changed, status: worst(runs.map((r) => r.status)) };
+    const objectErrors = Object.fromEntries([...failing].map(([ma, set]) => [ma, set.size]));
+    return { runs, passes, changed, status: worst(runs.map((r) => r.status)), objectErrors };
   }
 
   return {
@@ -151,26 +195,36 @@ export async function openEngine(opts: EngineOptions): Promise<Engine> {
     config: () => applied,
     async apply(config) {
       const next = compileConfig(config); // throws on an invalid configuration: nothing is stored
-      const result = await storeApplied(db, config, next);
-      for (const rule of next.inboundByName.values()) {
-        for (const j of rule.join) await ensureJoinIndex(db, rule.mvType, j.metaverse);
-      }
-      applied = config;
-      compiled = next;
-      return result;
+      // Not in the middle of another process's sync: it would finish under the old rules and then
+      // clear the full-sync request this apply records.
+      return locks.with([METAVERSE_LOCK], { ...lockWait, what: "apply configuration" }, async () => {
+        const result = await storeApplied(db, config, next);
+        for (const rule of next.inboundByName.values()) {
+          for (const j of rule.join) await ensureJoinIndex(db, rule.mvType, j.metaverse);
+        }
+        applied = config;
+        compiled = next;
+        return result;
+      });
     },
     run,
     cycle,
     status: (ma) => maStatus(db, ma),
     async removeManagementAgent(ma) {
-      await removeManagementAgent(context({}), ma, async (name, profile) => run(name, profile));
+      await locks.with(everything(allMas(), ma), { ...lockWait, what: `removal of ${ma}` }, () =>
+        removeManagementAgent(context({}), ma, async (name, profile) => run(name, profile)),
+      );
     },
-    close: () => db.close(),
+    exclusive: (what, fn) => locks.with(everything(allMas()), { ...lockWait, what }, fn),
+    async close() {
+      await locks.close();
+      await db.close();
+    },
   };
 }
 
 function worst(statuses: RunStatus[]): RunStatus {
-  const order: RunStatus[] = ["failed", "stopped-deletion-threshold", "completed-with-errors", "staging", "success"];
+  const order: RunStatus[] = ["failed", "stopped-source-empty", "stopped-deletion-threshold", "completed-with-errors", "staging", "success"];
   for (const s of order) if (statuses.includes(s)) return s;
   return "success";
 }

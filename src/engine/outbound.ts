@@ -5,15 +5,11 @@ import { anchorOf } from "../connectors/types.ts";
 import { normalizeDN } from "../expr/dn.ts";
 import type { Attributes } from "../expr/index.ts";
 import {
-  allocateIds,
   BULK_CHANGE,
   connectorsOf,
-  csByAnchors,
-  csByDnNorm,
   csByMvIds,
   csByMvIdsIn,
   deletePendingExports,
-  insertCsObjects,
   markDirty,
   mvByIds,
   mvReferencing,
@@ -23,7 +19,6 @@ import {
   upsertPendingExports,
   type CsRow,
   type MvRow,
-  type NewCsObject,
   type PendingExportRow,
   type Queryable,
 } from "../store/index.ts";
@@ -38,7 +33,7 @@ import {
   resolveOutboundReferences,
   type OutboundGroup,
 } from "./export-flow.ts";
-import { adoptionKey, joinableTargets } from "./adopt.ts";
+import { placeProvisioned } from "./provision.ts";
 import { ObjectRuleError } from "./inbound.ts";
 import type { RunRecorder } from "./run.ts";
 
@@ -133,7 +128,7 @@ async function outboundBatch(
     ...(await csByMvIdsIn(tx, ids, targetMas)),
     ...(await csByMvIds(tx, deletedIds)).filter((c) => !targetMas.includes(c.ma)),
   ];
-  const pes = new Map((await pendingExportsFor(tx, connectors.map((c) => c.id))).map((p) => [p.cs_id, p]));
+  const pes = new Map<number, PendingExportRow>((await pendingExportsFor(tx, connectors.map((c) => c.id))).map((p) => [p.cs_id, p]));
   const byKey = new Map<string, CsRow>();
   for (const c of connectors) byKey.set(`${c.mv_id}\u0000${c.ma}\u0000${c.object_type}`, c);
   const connOf = (mvId: number, g: OutboundGroup) => byKey.get(`${mvId}\u0000${g.ma}\u0000${g.targetType}`);
@@ -223,56 +218,9 @@ async function outboundBatch(
       objError({}, plan.mv, e);
     }
   }
-  // An object with the same anchor (or DN) already in the connector space and connected to nothing
-  // is adopted instead of provisioning a duplicate that the target would reject.
-  const existing = new Map<string, CsRow>();
-  for (const ma of new Set(toProvision.map((p) => p.plan.group.ma))) {
-    const mine = toProvision.filter((p) => p.plan.group.ma === ma);
-    for (const r of await csByAnchors(tx, ma, mine.flatMap((p) => (p.anchor ? [p.anchor] : [])))) existing.set(`${ma}\u0000a\u0000${r.anchor}`, r);
-    for (const r of await csByDnNorm(tx, ma, mine.flatMap((p) => (p.values.dn ? [normalizeDN(p.values.dn)] : [])))) existing.set(`${ma}\u0000d\u0000${r.dn_norm}`, r);
-  }
-  const sameAnchorOrDn = (p: (typeof toProvision)[number]) => {
-    const ma = p.plan.group.ma;
-    return (p.anchor ? existing.get(`${ma}\u0000a\u0000${p.anchor}`) : undefined) ?? (p.values.dn ? existing.get(`${ma}\u0000d\u0000${normalizeDN(p.values.dn)}`) : undefined);
-  };
-  // Then the target MA's own join rules (adopt.ts): an existing entry they match is joined, not duplicated.
-  const joinable = await joinableTargets(
-    tx,
-    toProvision
-      .filter((p) => !sameAnchorOrDn(p))
-      .map((p) => ({ mvId: p.plan.mv.id, mvType: p.plan.mv.object_type, attrs: p.plan.mv.attrs, ma: ctx.config.mas.get(p.plan.group.ma)!, targetType: p.plan.group.targetType })),
-    run,
-  );
-  const fresh: typeof toProvision = [];
-  const adoptions: Array<{ id: number; mv_id: number; rule: string }> = [];
-  for (const p of toProvision) {
-    const ma = p.plan.group.ma;
-    const found = sameAnchorOrDn(p) ?? joinable.get(adoptionKey(ma, p.plan.group.targetType, p.plan.mv.id));
-    if (!found) {
-      fresh.push(p);
-    } else if (found.mv_id === null && !found.deleted) {
-      adoptions.push({ id: found.id, mv_id: p.plan.mv.id, rule: p.plan.rules[0].name });
-      p.plan.connector = { ...found, mv_id: p.plan.mv.id, link: "joined" };
-      run.counts.joins++;
-    } else {
-      run.error({ csId: String(found.id), anchor: found.anchor ?? undefined, code: "anchor-conflict", message: `cannot provision metaverse object ${p.plan.mv.id} into ${ma}: an object with the same anchor or DN is connected to metaverse object ${found.mv_id ?? "(deleted)"}` });
-    }
-  }
-  const newIds = await allocateIds(tx, "cs_object_id_seq", fresh.length);
-  const newRows: NewCsObject[] = fresh.map((p, i) => ({
-    id: newIds[i],
-    ma: p.plan.group.ma,
-    object_type: p.plan.group.targetType,
-    anchor: p.anchor,
-    dn: p.values.dn ?? null,
-    dn_norm: p.values.dn ? normalizeDN(p.values.dn) : null,
-    mv_id: p.plan.mv.id,
-    link: "provisioned",
-    rule: p.plan.rules[0].name,
-  }));
-  await insertCsObjects(tx, newRows, now);
-  await updateRows(tx, "cs_object", { id: "bigint", mv_id: "bigint", rule: "text" }, adoptions, `mv_id = v.mv_id, link = 'joined', rule = v.rule, linked_at = '${now}'::timestamptz`);
-  run.counts.provisions += fresh.length;
+  // Where each goes: an object it had before, one with its anchor or DN, one the target's join
+  // rules match, or a new one (provision.ts).
+  const { fresh, newIds } = await placeProvisioned(tx, ctx, toProvision, pes, run, now);
 
   // References: one lookup per (MA, referenced type) for the batch; new objects are visible in tx.
   const refNeeds = new Map<string, Set<number>>();
@@ -346,7 +294,8 @@ async function outboundBatch(
     "cs_object",
     { id: "bigint" },
     unlinks.map((u) => ({ id: u.row.id })),
-    `mv_id = null, link = 'normal', contrib = null, unresolved_refs = null, unresolved_out = null, disconnected_at = '${now}'::timestamptz`,
+    // last_mv_id: the identity it belonged to, in case that identity is restored (formerConnectors).
+    `last_mv_id = t.mv_id, mv_id = null, link = 'normal', contrib = null, unresolved_refs = null, unresolved_out = null, disconnected_at = '${now}'::timestamptz`,
   );
   const written = new Set(peWrites.map((w) => w.cs_id));
   await deletePendingExports(tx, peDeletes.filter((id) => !written.has(id)));

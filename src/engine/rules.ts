@@ -4,11 +4,13 @@ import { dirname } from "node:path";
 import type {
   AttributeSpec,
   ConfigSet,
+  DeletionThreshold,
   DeprovisionAction,
   ManagementAgent,
   ObjectTypeSpec,
 } from "../config/model.ts";
 import { compileExpression, type CompiledExpression } from "../expr/index.ts";
+import { effectiveThreshold } from "./threshold.ts";
 
 export interface CompiledObjectType {
   spec: ObjectTypeSpec;
@@ -63,7 +65,9 @@ export interface CompiledMA {
   types: Map<string, CompiledObjectType>;
   filter?: CompiledExpression;
   stagingMode: boolean;
-  threshold: { maxDeletes?: number; maxPercent?: number };
+  /** The deletion guard in force: the declared one, or the default (threshold.ts). */
+  threshold: DeletionThreshold;
+  allowEmpty: boolean;
   inbound: CompiledInboundRule[];
   outbound: CompiledOutboundRule[];
 }
@@ -97,7 +101,8 @@ export function compileConfig(config: ConfigSet, defaultBaseDir = process.cwd())
       types,
       filter: ma.spec.filter ? compileExpression(ma.spec.filter, { variable: "object", attributes: allAttrs }) : undefined,
       stagingMode: ma.spec.stagingMode === true,
-      threshold: ma.spec.deletionThreshold ?? {},
+      threshold: effectiveThreshold(ma.spec.deletionThreshold),
+      allowEmpty: ma.spec.allowEmpty === true,
       inbound: [],
       outbound: [],
     });

@@ -39,6 +39,19 @@ export async function maStatus(db: Database, ma: string): Promise<ManagementAgen
       [ma],
     )
   ).rows[0];
+  // An import that held its deletes (threshold, or source empty) holds until an import goes through.
+  const lastImport = (
+    await db.query<{ profile: RunProfile; status: string; blocked_deletes: number; message: string | null }>(
+      `select profile, status, blocked_deletes, message from run_history
+        where ma = $1 and profile in ('full-import', 'delta-import') and finished_at is not null and status not in ('failed', 'abandoned')
+        order by id desc limit 1`,
+      [ma],
+    )
+  ).rows[0];
+  const heldImport =
+    lastImport && (lastImport.status === "stopped-deletion-threshold" || lastImport.status === "stopped-source-empty")
+      ? { profile: lastImport.profile, deletes: lastImport.blocked_deletes, reason: lastImport.message ?? lastImport.status }
+      : undefined;
   const iso = (d: Date | string | null) => (d === null ? "" : new Date(d).toISOString());
   return {
     name: ma,
@@ -51,7 +64,8 @@ export async function maStatus(db: Database, ma: string): Promise<ManagementAgen
     },
     pendingExports: pe,
     // Still held only while deletes are pending; a later release or a changed plan clears it.
-    blockedDeletes: lastBlocked && pe.deletes > 0 ? Math.min(lastBlocked.blocked_deletes, pe.deletes) : 0,
+    blockedDeletes: Math.max(heldImport?.deletes ?? 0, lastBlocked && pe.deletes > 0 ? Math.min(lastBlocked.blocked_deletes, pe.deletes) : 0),
+    heldImport,
     lastRun: last
       ? {
           runId: String(last.id),

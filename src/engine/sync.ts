@@ -11,6 +11,8 @@ import { checkCancelled, chunks, type EngineContext } from "./context.ts";
 import { canonical, contributions, hasInboundRules, isFiltered, joinKeys, ObjectRuleError, rulesInScope } from "./inbound.ts";
 import type { CompiledMA } from "./rules.ts";
 import type { RunRecorder } from "./run.ts";
+import { findJoinCandidates } from "./join-lookup.ts";
+import { restoreCandidates } from "./restore.ts";
 import { settleMetaverse } from "./settle.ts";
 import {
   allocateIds,
@@ -19,7 +21,6 @@ import {
   csByIds,
   insertMvObjects,
   markDirty,
-  joinCandidates,
   mvByIds,
   mvIdsConnectedIn,
   refreshStatistics,
@@ -106,8 +107,14 @@ async function linkPhase(
       if (row.mv_id !== null) {
         lost.add(row.mv_id);
         run.counts.disconnects++;
+        // Kept as a tombstone that remembers its identity: if the object comes back within the
+        // grace period, the metaverse object it belonged to is restored, not recreated.
+        writes.push({ id: row.id, mv_id: null, link: "normal", clear_pending: true, clear_contrib: true, event: "unlink" });
+      } else if (row.last_mv_id === null) {
+        removed.push(row.id); // it never belonged to anyone: nothing to remember
+      } else if (row.pending_import !== null) {
+        writes.push({ id: row.id, mv_id: null, link: "normal", clear_pending: true, clear_contrib: true, event: "none" });
       }
-      removed.push(row.id);
       continue;
     }
     try {
@@ -144,31 +151,32 @@ async function linkPhase(
   }
 
   // Joins, set-based: one query per (MV type, attribute) for the whole batch.
-  const lookups = new Map<string, { mvType: string; attr: string; values: Set<string> }>();
-  for (const u of unjoined) {
-    for (const k of u.keys) {
-      const key = `${k.rule.mvType}\u0000${k.metaverse}`;
-      let l = lookups.get(key);
-      if (!l) lookups.set(key, (l = { mvType: k.rule.mvType, attr: k.metaverse, values: new Set() }));
-      for (const v of k.values) l.values.add(v);
-    }
-  }
-  const candidates = new Map<string, number[]>(); // "type\0attr\0value" -> mv ids
-  for (const [key, l] of lookups) {
-    for (const c of await joinCandidates(tx, l.mvType, l.attr, [...l.values])) {
-      const ck = `${key}\u0000${c.value}`;
-      const list = candidates.get(ck) ?? [];
-      if (!list.includes(c.id)) list.push(c.id);
-      candidates.set(ck, list);
-    }
-  }
-  const allCandidates = [...new Set([...candidates.values()].flat())];
+  const candidates = await findJoinCandidates(tx, unjoined.flatMap((u) => u.keys), "live");
+  // Identities soft-deleted within their grace period that a returning object restores: the one it
+  // was connected to itself (a tombstone, or a leaver back in scope), else one its join rules match.
+  const restorable = await restoreCandidates(tx, ma, unjoined, candidates);
+  const allCandidates = [...new Set([...[...candidates.values()].flat(), ...[...restorable.values()].map((r) => r.id)])];
   const taken = await mvIdsConnectedIn(tx, ma.name, allCandidates);
   const projections: Array<{ row: CsRow; mvType: string }> = [];
+  const restored: number[] = [];
   for (const u of unjoined) {
     let joined: number | undefined;
     let joinedType: string | undefined;
     let ambiguous: number[] | undefined;
+    const back = restorable.get(u.row.id);
+    if (back && !taken.has(back.id)) {
+      taken.add(back.id);
+      if (back.deleted) {
+        restored.push(back.id);
+        run.counts.restores++;
+      } else run.counts.joins++;
+      dirty.add(back.id);
+      const link = u.projectInto === back.type ? "projected" : "joined";
+      flowRows.push({ ...u.row, mv_id: back.id, link, contrib: null });
+      flowTypes.set(back.id, back.type);
+      writes.push({ id: u.row.id, mv_id: back.id, link, clear_pending: false, clear_contrib: true, event: "link" });
+      continue;
+    }
     for (const k of u.keys) {
       const ids = new Set<number>();
       for (const v of k.values) for (const id of candidates.get(`${k.rule.mvType}\u0000${k.metaverse}\u0000${v}`) ?? []) ids.add(id);
@@ -204,6 +212,16 @@ async function linkPhase(
     } else {
       writes.push({ id: u.row.id, mv_id: null, link: "normal", clear_pending: true, clear_contrib: true, event: "none" });
     }
+  }
+  if (restored.length > 0) {
+    await tx.query(`update mv_object set deleted_at = null, lost_from = null, dirty = true where id = any($1::bigint[])`, [restored]);
+    // Its former connectors in other source MAs reconnect with their MA's next sync (targets
+    // reconnect through the outbound rules, formerConnectors).
+    await tx.query(
+      `update cs_object set pending_import = coalesce(pending_import, 'update')
+        where last_mv_id = any($1::bigint[]) and mv_id is null and not deleted and ma <> $2`,
+      [restored, ma.name],
+    );
   }
   const newIds = await allocateIds(tx, "mv_object_id_seq", projections.length);
   await insertMvObjects(tx, projections.map((p, i) => ({ id: newIds[i], object_type: p.mvType })));
@@ -263,6 +281,7 @@ async function linkPhase(
      contrib = case when v.set_contrib then v.contrib::jsonb when v.clear_contrib then null else t.contrib end,
      unresolved_refs = case when v.set_contrib then v.unresolved::jsonb when v.clear_contrib then null else t.unresolved_refs end,
      linked_at = case when v.event = 'link' then '${now}'::timestamptz else t.linked_at end,
+     last_mv_id = case when v.event = 'unlink' then t.mv_id when v.event = 'link' then null else t.last_mv_id end,
      disconnected_at = case when v.event = 'unlink' then '${now}'::timestamptz else t.disconnected_at end,
      synced_at = '${now}'::timestamptz`,
   );
@@ -347,7 +366,5 @@ async function writeContributions(tx: Queryable, r: FlowResult): Promise<void> {
   await markDirty(tx, r.affected);
   if (r.failed.length > 0) await tx.query(`update cs_object set pending_import = null where id = any($1::bigint[])`, [r.failed]);
 }
-
-/** Recomputes precedence for every affected MV object and applies object deletion rules. */
 
 export { settleMetaverse };

@@ -10,6 +10,8 @@ export interface RunCounts {
   deletes: number;
   unchanged: number;
   joins: number;
+  /** Soft-deleted metaverse objects brought back by their returning source object (same id). */
+  restores: number;
   projections: number;
   provisions: number;
   deprovisions: number;
@@ -28,6 +30,7 @@ export function emptyCounts(): RunCounts {
     deletes: 0,
     unchanged: 0,
     joins: 0,
+    restores: 0,
     projections: 0,
     provisions: 0,
     deprovisions: 0,
@@ -39,7 +42,20 @@ export function emptyCounts(): RunCounts {
   };
 }
 
-export type RunStatus = "success" | "completed-with-errors" | "stopped-deletion-threshold" | "staging" | "failed";
+/**
+ * How a run ended. `stopped-deletion-threshold`: an import or export held its deletes (too many);
+ * `stopped-source-empty`: a full import read nothing while the connector space holds objects, and
+ * held it all. `abandoned` is only ever found in history: the process running it ended before it
+ * finished (kill -9) and the next run of its MA marked it so.
+ */
+export type RunStatus =
+  | "success"
+  | "completed-with-errors"
+  | "stopped-deletion-threshold"
+  | "stopped-source-empty"
+  | "staging"
+  | "failed"
+  | "abandoned";
 
 export interface ObjectError {
   ma: string;
@@ -71,13 +87,21 @@ export interface CycleResult {
   /** Whether anything at all changed (imports, syncs or exports). */
   changed: boolean;
   status: RunStatus;
+  /**
+   * Objects with errors, per MA, each counted once however many passes met it (an export that
+   * fails in every pass is one failing object, not one per pass).
+   */
+  objectErrors: Record<string, number>;
 }
 
 export interface ManagementAgentStatus {
   name: string;
   connectorSpace: { total: number; connectors: number; disconnectors: number; filtered: number; deleted: number };
   pendingExports: { adds: number; updates: number; deletes: number; errors: number; unconfirmed: number };
+  /** Deletes held by the deletion guard: an import's (below) or an export's, whichever is more. */
   blockedDeletes: number;
+  /** The last import held its deletes: releasing it means running that import with allowDeletes. */
+  heldImport?: { profile: RunProfile; deletes: number; reason: string };
   lastRun?: RunResult;
 }
 
@@ -93,4 +117,6 @@ export interface RunOptions {
   allowDeletes?: boolean;
   signal?: AbortSignal;
   onProgress?: (done: number, total: number | undefined, what: string) => void;
+  /** Hears every object error of the run (a cycle counts distinct failing objects with it). */
+  onObjectError?: (error: ObjectError, profile: RunProfile) => void;
 }

@@ -39,78 +39,106 @@ export function escapeFilterValue(value: string): string {
 /**
  * A DN in a canonical form for comparison: attribute types lower-cased, values unescaped then
  * re-escaped canonically and lower-cased (OpenLDAP compares cn, uid, ou… case-insensitively),
- * spaces around separators dropped. Not a full schema-aware normalizer, but stable and escape-safe.
+ * spaces around separators dropped, the AVAs of a multi-valued RDN sorted, a #hex (BER) value kept
+ * as written in lower case. Not a full schema-aware normalizer, but stable and escape-safe, and
+ * lenient: it never throws (the engine normalizes whatever DN a rule or a server produced). It
+ * yields the same string as the LDAP connector's normalizeDN for every well-formed DN.
  */
 export function normalizeDN(dn: string): string {
-  return splitDN(dn)
+  return parseLenient(dn)
     .map((rdn) =>
       rdn
-        .map(([type, value]) => `${type.trim().toLowerCase()}=${escapeDNComponent(value).toLowerCase()}`)
+        .map((a) => `${a.type.toLowerCase()}=${(a.ber ? a.value : escapeDNComponent(a.value)).toLowerCase()}`)
         .sort()
         .join("+"),
     )
     .join(",");
 }
 
-/** Splits a DN into RDNs, each a list of [type, unescaped value] pairs. */
+/** Splits a DN into RDNs, each a list of [type, unescaped value] pairs (a #hex value as written). */
 export function splitDN(dn: string): Array<Array<[string, string]>> {
-  const rdns: Array<Array<[string, string]>> = [];
-  let rdn: Array<[string, string]> = [];
-  let type = "";
-  let value = "";
-  let inValue = false;
-  let hexRun: number[] = [];
-  const flushHex = () => {
-    if (hexRun.length > 0) value += Buffer.from(hexRun).toString("utf8");
-    hexRun = [];
-  };
-  const endPair = () => {
-    flushHex();
-    rdn.push([type.trim(), trimUnescaped(value)]);
-    type = "";
-    value = "";
-    inValue = false;
-  };
-  for (let i = 0; i < dn.length; i++) {
-    const ch = dn[i];
-    if (!inValue) {
-      if (ch === "=") inValue = true;
-      else type += ch;
-      continue;
-    }
-    if (ch === "\\" && i + 1 < dn.length) {
-      const pair = dn.slice(i + 1, i + 3);
-      if (/^[0-9a-fA-F]{2}$/.test(pair)) {
-        hexRun.push(parseInt(pair, 16));
-        i += 2;
-      } else {
-        flushHex();
-        value += "\u0000" + dn[i + 1]; // marks an escaped char so trimming keeps escaped spaces
-        i += 1;
-      }
-      continue;
-    }
-    flushHex();
-    if (ch === "," || ch === ";") {
-      endPair();
-      rdns.push(rdn);
-      rdn = [];
-    } else if (ch === "+") {
-      endPair();
-    } else {
-      value += ch;
-    }
-  }
-  if (inValue || type.trim() !== "") {
-    endPair();
-    rdns.push(rdn);
-  }
-  return rdns;
+  return parseLenient(dn).map((rdn) => rdn.map((a): [string, string] => [a.type, a.value]));
 }
 
-function trimUnescaped(v: string): string {
-  // Leading/trailing unescaped spaces are not part of the value; escaped ones (\u0000 + " ") are.
-  let s = v.replace(/^ +/, "");
-  while (s.endsWith(" ") && !s.endsWith("\u0000 ")) s = s.slice(0, -1);
-  return s.replace(/\u0000(.)/g, "$1");
+interface LenientAVA {
+  type: string;
+  value: string;
+  /** Written as #<hex> (RFC 4514's BER form): compared as written, never unescaped. */
+  ber: boolean;
+}
+
+const HEX2 = /^[0-9A-Fa-f]{2}$/;
+
+/**
+ * A run of \XX escapes starting at i, decoded as one UTF-8 byte sequence (\c3\a9 is one
+ * character), with the index after it; undefined when no \XX escape starts there.
+ */
+export function hexEscapeRun(dn: string, i: number): { text: string; next: number } | undefined {
+  const bytes: number[] = [];
+  while (dn[i] === "\\" && HEX2.test(dn.slice(i + 1, i + 3))) {
+    bytes.push(parseInt(dn.slice(i + 1, i + 3), 16));
+    i += 3;
+  }
+  return bytes.length > 0 ? { text: Buffer.from(bytes).toString("utf8"), next: i } : undefined;
+}
+const BER_VALUE = /^#((?:[0-9A-Fa-f]{2})+) *(?=[,;+]|$)/;
+const isSeparator = (ch: string) => ch === "," || ch === ";" || ch === "+";
+
+/**
+ * RFC 4514 parsing that accepts anything. Only UNESCAPED spaces at either end of a value are
+ * insignificant; an escaped space is part of the value however it is spelled (`\ ` or `\20`), which
+ * is why `keep` (the value's length up to its last significant character) is advanced by every
+ * escape, hex or not, and never by a plain space. Decoding hex escapes straight into the value and
+ * trimming afterwards would drop `\20` at either end: slapd writes leading and trailing spaces that
+ * way, so such a DN never matched the rule's `\ ` spelling and was renamed on every cycle.
+ */
+function parseLenient(dn: string): LenientAVA[][] {
+  const rdns: LenientAVA[][] = [];
+  let rdn: LenientAVA[] = [];
+  const n = dn.length;
+  if (dn.trim() === "") return rdns;
+  let i = 0;
+  for (;;) {
+    let type = "";
+    while (i < n && dn[i] !== "=") type += dn[i++];
+    i++; // the "=" (or past the end)
+    while (dn[i] === " ") i++; // leading unescaped spaces are not part of the value
+    const ber = i < n && dn[i] === "#" ? BER_VALUE.exec(dn.slice(i)) : null;
+    let value = "";
+    if (ber) {
+      value = "#" + ber[1].toLowerCase();
+      i += ber[0].length;
+    } else {
+      let keep = 0;
+      while (i < n && !isSeparator(dn[i])) {
+        if (dn[i] === "\\" && i + 1 < n) {
+          // A run of \XX escapes is one UTF-8 byte sequence (\c3\a9 is one character).
+          const hex = hexEscapeRun(dn, i);
+          if (hex) {
+            value += hex.text;
+            i = hex.next;
+          } else {
+            const cp = String.fromCodePoint(dn.codePointAt(i + 1)!);
+            value += cp;
+            i += 1 + cp.length;
+          }
+          keep = value.length;
+        } else {
+          value += dn[i];
+          if (dn[i] !== " ") keep = value.length;
+          i++;
+        }
+      }
+      value = value.slice(0, keep);
+    }
+    rdn.push({ type: type.trim(), value, ber: ber !== null });
+    if (i >= n) break;
+    if (dn[i++] !== "+") {
+      rdns.push(rdn);
+      rdn = [];
+    }
+    if (i >= n) break; // a trailing separator ends the DN
+  }
+  if (rdn.length > 0) rdns.push(rdn);
+  return rdns;
 }

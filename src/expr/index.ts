@@ -6,21 +6,24 @@
 // exactly as a MIM flow with a missing source attribute does. `has(source.sn)` tests presence.
 // Attribute names are checked against the declared schema at compile time, so a typo is a config
 // error, not a silent null at run time.
+import { celEnv, isCelError, isCelList, isCelMap, parse, plan, type CelValue } from "@bufbuild/cel";
+import { guardedFuncs, limitExceeded, resetLimits, WORK_LIMIT } from "./limits.ts";
 import {
-  celEnv,
-  celFunc,
-  CelScalar,
-  isCelError,
-  isCelList,
-  isCelMap,
-  parse,
-  plan,
-  type CelValue,
-} from "@bufbuild/cel";
-import { strings } from "@bufbuild/cel/ext";
-import { escapeDNComponent } from "./dn.ts";
+  ASSUMED_MAX_LENGTH,
+  ASSUMED_MAX_VALUES,
+  assumedModel,
+  estimateCost,
+  formatCost,
+  hasComprehension,
+  RUNTIME_COST_BUDGET,
+  shapeOf,
+  VALIDATE_COST_BUDGET,
+  type CostModel,
+  type Shape,
+} from "./cost.ts";
 
 export { escapeDNComponent } from "./dn.ts";
+export { ASSUMED_MAX_VALUES, ASSUMED_MAX_LENGTH, RUNTIME_COST_BUDGET, VALIDATE_COST_BUDGET } from "./cost.ts";
 
 /** An attribute value as the engine stores it. Binary values are base64 strings. */
 export type AttrValue = string | number | boolean | string[] | null;
@@ -53,6 +56,19 @@ export class EvaluationError extends Error {
   }
 }
 
+/**
+ * Raised instead of evaluating (or while evaluating) an expression too expensive for the object at
+ * hand. The engine records it as a per-object error under `code`, so one huge object cannot stall
+ * or exhaust the engine and everything else still syncs.
+ */
+export class CostLimitError extends EvaluationError {
+  readonly code = "expression-cost-exceeded";
+  constructor(message: string, expression: string) {
+    super(message, expression);
+    this.name = "CostLimitError";
+  }
+}
+
 export interface CompiledExpression {
   readonly text: string;
   readonly variable: ExpressionVariable;
@@ -66,12 +82,7 @@ export interface CompiledExpression {
   test(attrs: Attributes): boolean;
 }
 
-const env = celEnv({
-  funcs: [
-    ...strings,
-    celFunc("escapeDNComponent", [CelScalar.STRING], CelScalar.STRING, (s: string) => escapeDNComponent(s)),
-  ],
-});
+const env = celEnv({ funcs: guardedFuncs });
 
 const IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
@@ -118,6 +129,17 @@ export function compileExpression(text: string, scope: ExpressionScope): Compile
       );
     }
   }
+  const root = parsed.expr as unknown as Node | undefined;
+  if (root) {
+    const { cost, hotspot } = estimateCost(root, assumedModel(scope.variable, scope.attributes));
+    if (cost > VALIDATE_COST_BUDGET) {
+      throw new ExpressionError(
+        `too expensive: estimated cost ${formatCost(cost)} exceeds the budget of ${formatCost(VALIDATE_COST_BUDGET)}; ` +
+          `the cost is in ${hotspot()} (an attribute is assumed to hold up to ${formatCost(ASSUMED_MAX_VALUES)} values of ${formatCost(ASSUMED_MAX_LENGTH)} characters)`,
+        text,
+      );
+    }
+  }
   let program: (ctx: Record<string, unknown>) => unknown;
   try {
     program = plan(env, parsed) as unknown as (ctx: Record<string, unknown>) => unknown;
@@ -128,8 +150,26 @@ export function compileExpression(text: string, scope: ExpressionScope): Compile
   const plainMatch = new RegExp(`^${scope.variable}\\.([A-Za-z_][A-Za-z0-9_]*)$`).exec(trimmed);
   const variable = scope.variable;
 
+  // Only comprehensions make the cost depend on the object's values beyond what the static
+  // estimate bounded; every other expression skips the run-time estimate entirely.
+  const costly = root && hasComprehension(root) ? root : undefined;
+
   function evaluate(attrs: Attributes): AttrValue {
+    if (costly) {
+      const { cost, hotspot } = estimateCost(costly, actualModel(variable, attrs));
+      if (cost > RUNTIME_COST_BUDGET) {
+        throw new CostLimitError(
+          `cost limit: '${text}' would cost an estimated ${formatCost(cost)} with this object's values, over the run-time budget of ${formatCost(RUNTIME_COST_BUDGET)} (the cost is in ${hotspot()})`,
+          text,
+        );
+      }
+    }
+    resetLimits();
     const result = program({ [variable]: attrs });
+    const exceeded = limitExceeded();
+    if (exceeded !== undefined) {
+      throw new CostLimitError(`cost limit: '${text}' stopped after building more than ${formatCost(WORK_LIMIT)} characters and list elements (${exceeded})`, text);
+    }
     if (isCelError(result)) {
       // "field not found" / "no such key" is how CEL reports an absent attribute: no value.
       const msg = (result as Error).message;
@@ -146,6 +186,28 @@ export function compileExpression(text: string, scope: ExpressionScope): Compile
     evaluate,
     test(attrs) {
       return evaluate(attrs) === true;
+    },
+  };
+}
+
+/** The run-time cost model: the object's real values instead of assumed maxima. */
+function actualModel(variable: string, attrs: Attributes): CostModel {
+  return {
+    variable,
+    attribute(name: string | undefined): Shape {
+      if (name !== undefined) return shapeOf(Object.hasOwn(attrs, name) ? attrs[name] : undefined);
+      // A computed name (`source[x]`): the largest of all attributes.
+      let n = 0;
+      let chars = 0;
+      let elem = 0;
+      for (const v of Object.values(attrs)) {
+        const s = shapeOf(v);
+        (n = Math.max(n, s.n)), (chars = Math.max(chars, s.chars)), (elem = Math.max(elem, s.elem?.chars ?? 0));
+      }
+      return { n, chars, elem: { n: 0, chars: elem } };
+    },
+    get attributeCount() {
+      return Object.keys(attrs).length;
     },
   };
 }
@@ -197,8 +259,8 @@ function children(node: Node): Node[] {
       out.push(...((k.value.elements as Node[]) ?? []));
       break;
     case "structExpr":
-      for (const e of (k.value.entries as Array<{ mapKey?: Node; value?: Node }>) ?? []) {
-        if (e.mapKey) out.push(e.mapKey);
+      for (const e of (k.value.entries as Array<{ keyKind?: { case?: string; value?: unknown }; value?: Node }>) ?? []) {
+        if (e.keyKind?.case === "mapKey") out.push(e.keyKind.value as Node);
         if (e.value) out.push(e.value);
       }
       break;

@@ -8,6 +8,7 @@ import { hostname } from "node:os";
 import type { Kind } from "../config/model.ts";
 import { openEngine } from "../engine/index.ts";
 import { openDatabase, type Database } from "../store/db.ts";
+import type { PostgresTimeouts } from "../store/pgconfig.ts";
 import { EventRecorder } from "./events.ts";
 import { startHttpServer } from "./http.ts";
 import { Informer, type InformerOptions, type ListPage } from "./informer.ts";
@@ -26,6 +27,8 @@ export interface OperatorOptions {
   namespace?: string;
   /** PostgreSQL URL; absent: the embedded database under dataDir. */
   database?: string;
+  /** Connect and statement timeouts of the PostgreSQL server (defaults in store/pgconfig.ts). */
+  databaseTimeouts?: PostgresTimeouts;
   dataDir?: string;
   /** Port of /metrics, /healthz, /readyz (default 8080; 0: any free port). */
   metricsPort?: number;
@@ -86,7 +89,7 @@ const sleep = (ms: number, signal: AbortSignal) =>
 async function openDatabaseWithRetry(opts: OperatorOptions, log: Logger, signal: AbortSignal): Promise<Database | undefined> {
   for (let attempt = 0; !signal.aborted; attempt++) {
     try {
-      return await openDatabase({ url: opts.database, dataDir: opts.dataDir });
+      return await openDatabase({ url: opts.database, dataDir: opts.dataDir, timeouts: opts.databaseTimeouts });
     } catch (e) {
       const wait = Math.min(30_000, 500 * 2 ** attempt);
       log.warn("database not reachable; retrying", { error: (e as Error).message, retryInMs: wait });
@@ -167,6 +170,10 @@ export async function runOperator(opts: OperatorOptions = {}): Promise<void> {
     const engineForTerm = () =>
       openEngine({
         database: db,
+        // A CLI run (or a replica that lost its lease mid-run) may hold a run's locks: wait for it
+        // rather than fail, the schedule would only ask again.
+        holderName: "idsync operator",
+        lockWaitMs: 10 * 60_000,
         // The engine asks by Secret name and key; the namespace is that of the MA whose run is executing.
         secrets: async (name, key) => secrets.resolve(namespaceOfMa(reconciler?.runs.currentMa), name, key),
       });

@@ -17,6 +17,7 @@ import { apiErrorCode, describeApiError, RESOURCE_TYPES } from "./kube.ts";
 import type { Logger } from "./log.ts";
 import type { OperatorMetrics } from "./metrics.ts";
 import { partitionDeclared, resourceKey, type Verdict } from "./partition.ts";
+import { findDatabaseUnavailable } from "../store/pgconfig.ts";
 import { RunObserver } from "./runobserver.ts";
 import { RunQueue, StoppedError, type RequestedProfile } from "./runqueue.ts";
 import { Scheduler } from "./schedule.ts";
@@ -81,6 +82,7 @@ export class Reconciler {
       logger: opts.logger,
       involved: (ma) => this.involvedMa(ma),
       managementAgents: () => (this.appliedConfig?.managementAgents ?? []).map((m) => m.metadata.name),
+      knownStatus: (ma) => this.engineStatus.get(ma),
       statusChanged: (ma, status) => {
         this.engineStatus.set(ma, status);
         this.enqueueMa(ma);
@@ -269,14 +271,17 @@ export class Reconciler {
     this.inflight.add(flight);
     this.requestRun(o.metadata.name, profile as RequestedProfile, `annotation ${RUN_ANNOTATION}`)
       .then(() => this.setHandled(key, "run", value))
-      .catch(() => undefined)
+      .catch((e) => this.handledIfDatabaseFailed(e, key, "run", value))
       .finally(() => {
         this.inflight.delete(flight);
         this.queue.add(key);
       });
   }
 
-  /** idsync.dev/allow-deletes: "<n>" releases an export held by the deletion threshold once, if it holds at most n deletes. */
+  /**
+   * idsync.dev/allow-deletes: "<n>" releases, once, what the deletion guard holds if it is at most n
+   * deletes: an import's (threshold or source empty), by running that import again, or an export's.
+   */
   private handleAllowDeletes(key: string, o: CustomObject): void {
     const value = o.metadata.annotations?.[ALLOW_DELETES_ANNOTATION];
     if (!value || value === this.lastHandled(key, o, "allowDeletes")) return;
@@ -284,7 +289,10 @@ export class Reconciler {
     if (!this.isApplied(key) || this.inflight.has(flight)) return;
     const involved = this.involvedObject("ManagementAgent", o);
     const allowed = /^\s*\d+\s*$/.test(value) ? Number(value) : NaN;
-    const blocked = this.engineStatus.get(o.metadata.name)?.blockedDeletes ?? 0;
+    const status = this.engineStatus.get(o.metadata.name);
+    const blocked = status?.blockedDeletes ?? 0;
+    // An import that held its deletes is released by running that import again; else the export.
+    const releasing = status?.heldImport ? status.heldImport.profile : "export";
     if (Number.isNaN(allowed)) {
       this.opts.events.record(involved, "Warning", "InvalidAllowDeletes", `${ALLOW_DELETES_ANNOTATION}: '${value}' is not a number of deletes`);
     } else if (blocked === 0) {
@@ -293,11 +301,11 @@ export class Reconciler {
       this.opts.events.record(involved, "Warning", "TooManyDeletes", `${blocked} deletes are held back, more than the ${allowed} allowed by ${ALLOW_DELETES_ANNOTATION}`);
     } else {
       this.inflight.add(flight);
-      this.opts.events.record(involved, "Normal", "DeletesReleased", `releasing the export held by the deletion threshold (${blocked} deletes)`);
+      this.opts.events.record(involved, "Normal", "DeletesReleased", `releasing the ${releasing} held by the deletion guard (${blocked} deletes)`);
       this.runs
-        .requestRun({ ma: o.metadata.name, profile: "export", reason: `annotation ${ALLOW_DELETES_ANNOTATION}`, allowDeletes: true })
+        .requestRun({ ma: o.metadata.name, profile: releasing, reason: `annotation ${ALLOW_DELETES_ANNOTATION}`, allowDeletes: true })
         .then(() => this.setHandled(key, "allowDeletes", value))
-        .catch(() => undefined)
+        .catch((e) => this.handledIfDatabaseFailed(e, key, "allowDeletes", value))
         .finally(() => {
           this.inflight.delete(flight);
           this.queue.add(key);
@@ -316,6 +324,14 @@ export class Reconciler {
   private lastHandled(key: string, o: CustomObject, what: "run" | "allowDeletes"): string | undefined {
     const field = what === "run" ? "lastHandledRunRequest" : "lastHandledAllowDeletes";
     return this.handled.get(key)?.[what] ?? (o.status?.[field] as string | undefined);
+  }
+
+  /**
+   * A request whose run the database failed is handled, like any failed run (the MA's status and an
+   * Event say so): asking again at once would only fail again, in a loop, while the database is away.
+   */
+  private handledIfDatabaseFailed(e: unknown, key: string, what: "run" | "allowDeletes", value: string): void {
+    if (findDatabaseUnavailable(e)) this.setHandled(key, what, value);
   }
 
   private setHandled(key: string, what: "run" | "allowDeletes", value: string): void {

@@ -15,6 +15,8 @@ export interface RunObserverOptions {
   statusChanged: (ma: string, status: ManagementAgentStatus) => void;
   /** Every applied MA: a sync changes other MAs' pending exports, so their status is re-read too. */
   managementAgents: () => string[];
+  /** An MA's last known engine status: what its status shows when the database cannot be read. */
+  knownStatus?: (ma: string) => ManagementAgentStatus | undefined;
 }
 
 /** "3 adds, 1 update" — only the counts that are not zero. */
@@ -48,8 +50,8 @@ export class RunObserver {
     if (involved) {
       const e = this.opts.events;
       if (status === "failed") e.record(involved, "Warning", "RunFailed", `${profile} failed: ${result.message ?? "unknown error"}`);
-      else if (status === "stopped-deletion-threshold") {
-        e.record(involved, "Warning", "DeletesBlocked", `${profile}: the deletion threshold holds back ${result.blockedDeletes ?? "some"} deletes; annotate idsync.dev/allow-deletes to release them`);
+      else if (status === "stopped-deletion-threshold" || status === "stopped-source-empty") {
+        e.record(involved, "Warning", "DeletesBlocked", `${profile}: ${result.message ?? `the deletion threshold holds back ${result.blockedDeletes ?? "some"} deletes; annotate idsync.dev/allow-deletes to release them`}`);
       } else if (status === "completed-with-errors") e.record(involved, "Warning", "RunCompletedWithErrors", `${profile}: ${summary}`);
       // Quiet runs (a delta import every 5 minutes that found nothing) are not worth an Event.
       else if (summary !== "no changes") e.record(involved, "Normal", "RunSucceeded", `${profile}: ${summary}`);
@@ -63,6 +65,9 @@ export class RunObserver {
         this.opts.statusChanged(name, s);
       } catch (err) {
         this.opts.logger.warn("could not read an MA's status after a run", { ma: name, error: (err as Error).message });
+        // Most likely the database failed this run too: the MA's status still says the run failed.
+        const known = name === ma && status === "failed" ? this.opts.knownStatus?.(name) : undefined;
+        if (known) this.opts.statusChanged(name, { ...known, lastRun: result });
       }
     }
   }

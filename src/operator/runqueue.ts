@@ -4,7 +4,8 @@
 // Run requests are coalesced: asking for "full-sync of hr" while one is already waiting (not yet
 // started) joins that request instead of queueing a second identical run.
 import type { Engine } from "../engine/index.ts";
-import type { RunProfile, RunResult } from "../engine/types.ts";
+import { emptyCounts, type RunProfile, type RunResult } from "../engine/types.ts";
+import { findDatabaseUnavailable } from "../store/pgconfig.ts";
 import type { ScheduleEntry } from "../config/model.ts";
 import { silentLogger, type Logger } from "./log.ts";
 
@@ -160,7 +161,18 @@ export class RunQueue {
 
   private async execute(engine: Engine, req: RunRequest): Promise<RunResult[]> {
     const staging = this.opts.isStaging?.(req.ma) ?? false;
-    const run = async (profile: RunProfile) => this.finished(await engine.run(req.ma, profile, { allowDeletes: req.allowDeletes, signal: this.abort.signal }), req, engine);
+    const run = async (profile: RunProfile) => {
+      const startedAt = new Date();
+      try {
+        return await this.finished(await engine.run(req.ma, profile, { allowDeletes: req.allowDeletes, signal: this.abort.signal }), req, engine);
+      } catch (e) {
+        // The engine records a failed run and returns it; it throws when the database is what failed
+        // and it could not. Reported like any failed run (log, metrics, Event, status), then the
+        // request fails; the operator keeps serving and the next request tries again.
+        if (findDatabaseUnavailable(e)) await this.finished(unrecordedFailure(req.ma, profile, startedAt, e), req, engine);
+        throw e;
+      }
+    };
     const hasPendingExports = async () => {
       const s = await engine.status(req.ma);
       return s.pendingExports.adds + s.pendingExports.updates + s.pendingExports.deletes > 0;
@@ -180,4 +192,21 @@ export class RunQueue {
         return [await run(req.profile)];
     }
   }
+}
+
+/** A failed run the database could not record (it has no run id). */
+function unrecordedFailure(ma: string, profile: RunProfile, startedAt: Date, e: unknown): RunResult {
+  const finishedAt = new Date();
+  return {
+    runId: "",
+    ma,
+    profile,
+    status: "failed",
+    counts: emptyCounts(),
+    startedAt: startedAt.toISOString(),
+    finishedAt: finishedAt.toISOString(),
+    durationMs: finishedAt.getTime() - startedAt.getTime(),
+    message: (e as Error).message,
+    errors: [],
+  };
 }

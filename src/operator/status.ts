@@ -131,7 +131,8 @@ function maConditions(
   if (s.secretProblem) return three(["False", "SecretNotFound", s.secretProblem], reconciling, [true, "SecretNotFound", s.secretProblem]);
   const e = s.engine;
   if (e && e.blockedDeletes > 0) {
-    const msg = `the deletion threshold holds back ${e.blockedDeletes} deletes; annotate idsync.dev/allow-deletes="${e.blockedDeletes}" to release them once`;
+    const what = e.heldImport ? `the ${e.heldImport.profile} held back ${e.blockedDeletes} deletes (${e.heldImport.reason.split(":")[0]})` : `the deletion threshold holds back ${e.blockedDeletes} deletes`;
+    const msg = `${what}; annotate idsync.dev/allow-deletes="${e.blockedDeletes}" to release them once`;
     return three(["False", "DeletesBlocked", msg], reconciling, [true, "DeletesBlocked", msg]);
   }
   const last = e?.lastRun;

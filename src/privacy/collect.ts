@@ -129,7 +129,11 @@ export async function collectSubject(db: Queryable, config: ConfigSet | undefine
       ? (await db.query<CsDbRow>(`${CS_SELECT} where id = $1`, [subject.cs.id])).rows
       : [];
   const lineageIds = mv ? [...new Set(Object.values(mv.lineage).flatMap((l) => (typeof l?.cs === "number" ? [l.cs] : [])))] : [];
-  const former = (await db.query<CsDbRow>(`${CS_SELECT} where id = any($1::bigint[]) and mv_id is null order by ma, id`, [lineageIds])).rows;
+  // Former connectors: those that supplied a value (lineage), and those that remember the person as
+  // the identity they lost (a deprovisioned account kept by disable or disconnect, a tombstone).
+  const former = (
+    await db.query<CsDbRow>(`${CS_SELECT} where (id = any($1::bigint[]) or last_mv_id = $2) and mv_id is null order by ma, id`, [lineageIds, mv?.id ?? null])
+  ).rows;
   const objects = [...connectors, ...former];
   const ids = objects.map((o) => o.id);
 

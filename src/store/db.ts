@@ -3,7 +3,9 @@
 // writes one dialect of SQL and runs on both; nothing above this file knows which one it has.
 import { mkdirSync } from "node:fs";
 import pg from "pg";
+import { lockEmbeddedDirectory } from "./embedded-lock.ts";
 import { migrate } from "./migrate.ts";
+import { DatabaseUnavailableError, describePostgresError, postgresConnectionConfig, resolveTimeouts, type PostgresTimeouts } from "./pgconfig.ts";
 
 export interface QueryResult<R> {
   rows: R[];
@@ -29,6 +31,18 @@ export interface Database extends Queryable {
    * afterwards. Nested transactions become savepoints. Used by `idsync plan` to simulate a sync.
    */
   simulate<T>(fn: (view: Database) => Promise<T>): Promise<T>;
+  /**
+   * A connection of its own, outside the pool, for session-level state that must live as long as a
+   * run: the run locks (src/store/lock.ts). Server mode only: the embedded database has a single
+   * connection and is kept to one process by a lock file instead.
+   */
+  openSession?(): Promise<DedicatedSession>;
+}
+
+/** One connection of its own; `lost` turns true when the server or the network drops it. */
+export interface DedicatedSession extends Queryable {
+  readonly lost: boolean;
+  close(): Promise<void>;
 }
 
 export interface OpenDatabaseOptions {
@@ -38,6 +52,10 @@ export interface OpenDatabaseOptions {
   dataDir?: string;
   /** Apply pending migrations (default true). */
   migrate?: boolean;
+  /** Embedded database: how long to wait for another process to let go of the data directory (default 0). */
+  lockWaitMs?: number;
+  /** Server mode: connect and statement timeouts (defaults in pgconfig.ts); the embedded database has none. */
+  timeouts?: PostgresTimeouts;
 }
 
 // int8 (count(*), bigserial ids) as JS numbers: ids stay far below 2^53.
@@ -46,8 +64,15 @@ const NUMERIC = 1700;
 pg.types.setTypeParser(INT8, (v: string) => Number(v));
 
 export async function openDatabase(opts: OpenDatabaseOptions = {}): Promise<Database> {
-  const db = opts.url ? await openPostgres(opts.url) : await openPGlite(opts.dataDir ?? ".idsync");
-  if (opts.migrate !== false) await migrate(db);
+  const db = opts.url ? await openPostgres(opts.url, opts.timeouts) : await openPGlite(opts.dataDir ?? ".idsync", opts.lockWaitMs);
+  if (opts.migrate !== false) {
+    try {
+      await migrate(db);
+    } catch (e) {
+      await db.close().catch(() => undefined);
+      throw e;
+    }
+  }
   return db;
 }
 
@@ -105,52 +130,166 @@ async function rolledBack<T>(run: (fn: (tx: Queryable) => Promise<void>) => Prom
   return result as T;
 }
 
-async function openPostgres(url: string): Promise<Database> {
-  const pool = new pg.Pool({ connectionString: url, max: 4 });
-  // Without a listener an idle-client error (server restart) would crash the process.
+/** How long close() waits for the server to acknowledge the goodbye before cutting the connections. */
+const CLOSE_GRACE_MS = 2_000;
+/** The statement timeout of a dedicated session (openSession), at most. */
+const SESSION_STATEMENT_TIMEOUT_MS = 30_000;
+
+async function openPostgres(url: string, timeouts?: PostgresTimeouts): Promise<Database> {
+  const description = redactUrl(url);
+  const settings = resolveTimeouts(timeouts);
+  const pool = new pg.Pool({ ...postgresConnectionConfig(url, settings), max: 4 });
+  // An idle client whose server goes away emits 'error' through the pool; unheard, that event would
+  // crash the process. Nothing to do here: the next query fails and says what happened.
   pool.on("error", () => {});
+  // The open connections, for close(): a stalled server never acknowledges a goodbye.
+  const clients = new Set<pg.Client>();
+  const sessions = new Set<DedicatedSession>();
+  pool.on("connect", (c) => clients.add(c));
+  pool.on("remove", (c) => clients.delete(c));
+  // A driver error that means "the database is unusable" becomes one clear line (pgconfig.ts).
+  const explain = (e: unknown) => describePostgresError(e, description, settings) ?? e;
   const wrap = (c: pg.Pool | pg.PoolClient): Queryable => ({
     async query<R>(sql: string, params?: unknown[]) {
-      const r = await c.query(sql, params as unknown[]);
-      return { rows: r.rows as R[], rowCount: r.rowCount ?? 0 };
+      try {
+        const r = await c.query(sql, params as unknown[]);
+        return { rows: r.rows as R[], rowCount: r.rowCount ?? 0 };
+      } catch (e) {
+        throw explain(e);
+      }
     },
   });
   const root = wrap(pool);
   const db: Database = {
     kind: "postgres",
-    description: redactUrl(url),
+    description,
     query: root.query,
-    simulate: (fn) => rolledBack((body) => db.transaction(body), (tx) => fn(savepointView("postgres", redactUrl(url), tx))),
+    simulate: (fn) => rolledBack((body) => db.transaction(body), (tx) => fn(savepointView("postgres", description, tx))),
     async transaction(fn) {
-      const client = await pool.connect();
+      let client: pg.PoolClient;
       try {
-        await client.query("BEGIN");
-        const result = await fn(wrap(client));
-        await client.query("COMMIT");
+        client = await pool.connect();
+      } catch (e) {
+        throw explain(e);
+      }
+      // A checked-out client is not heard by the pool: if its server goes away mid-transaction, its
+      // 'error' event would crash the process without this listener. The failing query reports it.
+      const ignore = () => {};
+      client.on("error", ignore);
+      let broken: Error | undefined;
+      try {
+        const tx = wrap(client);
+        await tx.query("BEGIN");
+        const result = await fn(tx);
+        await tx.query("COMMIT");
         return result;
       } catch (e) {
-        await client.query("ROLLBACK").catch(() => {});
+        // Only the queries' own errors are explained (by wrap): anything else fn throws, a connector's
+        // "connection refused" for one, is not the database's and passes through as it is.
+        if (e instanceof DatabaseUnavailableError && e.connectionBroken) {
+          // Closed, or a query still stuck on it: a ROLLBACK would fail, or wait out the same timeout
+          // again. Dropping the connection rolls the transaction back just as well.
+          broken = e;
+        } else {
+          await client.query("ROLLBACK").catch((r: Error) => (broken = r));
+        }
         throw e;
       } finally {
-        client.release();
+        client.removeListener("error", ignore);
+        client.release(broken); // with an error: the pool discards the connection
       }
     },
     async exec(sql) {
-      await pool.query(sql);
+      await root.query(sql);
+    },
+    async openSession() {
+      // Its statements are tiny (take, record and release a lock): a short limit keeps a stalled
+      // server from holding up a run's end for a whole statement timeout more.
+      const statementTimeoutMs = settings.statementTimeoutMs === 0 ? 0 : Math.min(settings.statementTimeoutMs, SESSION_STATEMENT_TIMEOUT_MS);
+      const session = await openDedicatedSession(url, { ...settings, statementTimeoutMs });
+      sessions.add(session);
+      return session;
     },
     async close() {
-      await pool.end();
+      // Never throws and never hangs: close() runs in `finally` blocks after the database failed,
+      // where an error of its own would hide the one that matters. Sessions go too: an open one
+      // would keep the process alive (and hold its locks) after everything else was closed.
+      await Promise.all([...sessions].map((s) => s.close().catch(() => undefined)));
+      sessions.clear();
+      await endWithin(CLOSE_GRACE_MS, pool.end().catch(() => undefined), clients);
     },
   };
   return db;
 }
 
-async function openPGlite(dataDir: string): Promise<Database> {
-  mkdirSync(dataDir, { recursive: true });
-  const { PGlite } = await import("@electric-sql/pglite");
-  const lite = await PGlite.create(dataDir, {
-    parsers: { [INT8]: (v: string) => Number(v), [NUMERIC]: (v: string) => Number(v) },
+async function openDedicatedSession(url: string, timeouts: PostgresTimeouts): Promise<DedicatedSession> {
+  const description = redactUrl(url);
+  const explain = (e: unknown) => describePostgresError(e, description, timeouts) ?? e;
+  const client = new pg.Client(postgresConnectionConfig(url, timeouts));
+  let lost = false;
+  client.on("error", () => {
+    lost = true;
   });
+  client.on("end", () => {
+    lost = true;
+  });
+  try {
+    await client.connect();
+  } catch (e) {
+    throw explain(e);
+  }
+  return {
+    get lost() {
+      return lost;
+    },
+    async query<R>(sql: string, params?: unknown[]) {
+      try {
+        const r = await client.query(sql, params as unknown[]);
+        return { rows: r.rows as R[], rowCount: r.rowCount ?? 0 };
+      } catch (e) {
+        const explained = explain(e);
+        if (explained instanceof DatabaseUnavailableError && explained.connectionBroken && !lost) {
+          // A query that timed out is still stuck on the connection: everything after it would wait
+          // behind it. The session is lost (and so is what it holds, once the server notices).
+          lost = true;
+          (client as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy();
+        }
+        throw explained;
+      }
+    },
+    async close() {
+      if (lost) return;
+      lost = true;
+      await endWithin(CLOSE_GRACE_MS, client.end().catch(() => undefined), [client]);
+    },
+  };
+}
+
+/**
+ * Waits for `ending` (pool.end() or client.end()) at most graceMs, then cuts the sockets of
+ * `clients`: a stalled server never acknowledges a goodbye, and close() must not hang on it.
+ */
+async function endWithin(graceMs: number, ending: Promise<unknown>, clients: Iterable<pg.Client>): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([ending, new Promise((resolve) => (timer = setTimeout(resolve, graceMs)))]);
+  clearTimeout(timer);
+  for (const c of clients) (c as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy();
+}
+
+async function openPGlite(dataDir: string, lockWaitMs?: number): Promise<Database> {
+  mkdirSync(dataDir, { recursive: true });
+  // Before PGlite touches the directory: a second process would corrupt it (embedded-lock.ts).
+  const dirLock = await lockEmbeddedDirectory(dataDir, lockWaitMs);
+  const { PGlite } = await import("@electric-sql/pglite");
+  let lite: InstanceType<typeof PGlite>;
+  try {
+    lite = await PGlite.create(dataDir, {
+      parsers: { [INT8]: (v: string) => Number(v), [NUMERIC]: (v: string) => Number(v) },
+    });
+  } catch (e) {
+    dirLock.release();
+    throw e;
+  }
   const wrap = (c: { query: typeof lite.query }): Queryable => ({
     async query<R>(sql: string, params?: unknown[]) {
       const r = await c.query<R>(sql, params);
@@ -170,7 +309,11 @@ async function openPGlite(dataDir: string): Promise<Database> {
       await lite.exec(sql);
     },
     async close() {
-      await lite.close();
+      try {
+        await lite.close();
+      } finally {
+        dirLock.release();
+      }
     },
   };
   return db;

@@ -21,6 +21,8 @@ export interface CsRow {
   unresolved_refs: unknown[] | null;
   unresolved_out: number[] | null;
   rule: string | null;
+  /** The metaverse object this object was connected to before it lost it (restore, migration 003). */
+  last_mv_id: number | null;
 }
 
 export interface MvRow {
@@ -43,7 +45,7 @@ export interface PendingExportRow {
   attempts: number;
 }
 
-const CS_COLUMNS = `id, ma, object_type, anchor, dn, dn_norm, attrs, pending_import, deleted, imported_at, mv_id, link, contrib, unresolved_refs, unresolved_out, rule`;
+const CS_COLUMNS = `id, ma, object_type, anchor, dn, dn_norm, attrs, pending_import, deleted, imported_at, mv_id, link, contrib, unresolved_refs, unresolved_out, rule, last_mv_id`;
 
 export const CONNECTED_LINKS = ["projected", "joined", "provisioned"] as const;
 
@@ -125,22 +127,42 @@ export function sqlLiteral(s: string): string {
 }
 
 /**
- * Ids of MV objects that are candidates for a join: live objects of the type whose (single-valued)
- * attribute equals one of the values. The attribute is a literal, not a parameter, so the
- * expression index made by ensureJoinIndex matches.
+ * Ids of MV objects that are candidates for a join: objects of the type whose (single-valued)
+ * attribute equals one of the values, live ones (a join), or soft-deleted ones (deleted by a
+ * deletion rule, still within their grace period: the identity a returning object restores).
+ * The attribute is a literal, not a parameter, so the expression index made by ensureJoinIndex
+ * matches the live lookup.
  */
 export async function joinCandidates(
   db: Queryable,
   mvType: string,
   attribute: string,
   values: string[],
+  which: "live" | "deleted" = "live",
 ): Promise<Array<{ id: number; value: string }>> {
   if (values.length === 0) return [];
   const attr = sqlLiteral(attribute);
   const r = await db.query<{ id: number; value: string }>(
     `select id, attrs->>${attr} as value from mv_object
-      where object_type = ${sqlLiteral(mvType)} and deleted_at is null and attrs->>${attr} = any($1::text[])`,
+      where object_type = ${sqlLiteral(mvType)} and deleted_at ${which === "live" ? "is null" : "is not null"} and attrs->>${attr} = any($1::text[])`,
     [values],
+  );
+  return r.rows;
+}
+
+/**
+ * Connector-space objects of one MA and type that were connected to these MV objects and lost
+ * them (deprovisioned by disconnect or disable, or by a delete not yet sent): what a restored
+ * identity reconnects to instead of provisioning anew. Never one whose delete was already sent.
+ */
+export async function formerConnectors(db: Queryable, ma: string, objectType: string, mvIds: number[]): Promise<CsRow[]> {
+  if (mvIds.length === 0) return [];
+  const r = await db.query<CsRow>(
+    `select ${CS_COLUMNS.split(", ").map((c) => "c." + c).join(", ")} from cs_object c
+      where c.ma = $1 and c.object_type = $2 and c.last_mv_id = any($3::bigint[]) and c.mv_id is null and not c.deleted
+        and not exists (select 1 from pending_export p where p.cs_id = c.id and p.op = 'delete' and p.state = 'unconfirmed')
+      order by c.id`,
+    [ma, objectType, mvIds],
   );
   return r.rows;
 }

@@ -13,8 +13,11 @@ test("the deletion threshold blocks a mass delete until released once", async ()
     await t.engine.cycle();
     assert.equal(t.readDirectory().length, 40);
 
-    // An HR export that lost half its rows: 20 leavers at once.
+    // An HR export that lost half its rows: the import holds them (issue 9, test/engine/
+    // import-deletion-guard.test.ts); somebody decides they really left and releases the import.
     t.writeHr(people.slice(0, 20));
+    const imported = await t.engine.run("hr", "delta-import", { allowDeletes: true });
+    assert.equal(imported.counts.deletes, 20);
     const blocked = await t.engine.cycle();
     const exp = blocked.runs.find((r) => r.ma === "directory" && r.profile === "export")!;
     assert.equal(exp.status, "stopped-deletion-threshold");

@@ -210,7 +210,9 @@ async function unsuppressCommand(g: GlobalOptions, out: Output, name: string, op
 async function retentionCommand(g: GlobalOptions, out: Output, opts: { dryRun?: boolean; actor?: string }): Promise<number> {
   const engine = await openEngineFor(g);
   try {
-    const r = await enforceRetention(engine.database, engine.config(), { now: new Date(), dryRun: opts.dryRun, actor: currentActor(opts.actor) });
+    const retention = () => enforceRetention(engine.database, engine.config(), { now: new Date(), dryRun: opts.dryRun, actor: currentActor(opts.actor) });
+    // Purging runs beside no sync: a run must not link to an object being purged.
+    const r = opts.dryRun ? await retention() : await engine.exclusive("retention", retention);
     if (out.format === "json") {
       out.json(r);
       return 0;

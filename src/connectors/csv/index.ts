@@ -33,7 +33,7 @@ export function createCsvConnector(ma: ManagementAgent, ctx: ConnectorContext): 
     exportBatchSize: Number.POSITIVE_INFINITY,
     // Exports rewrite the file; a delta that skipped an unchanged-looking file could miss a refuted export.
     snapshotAfterExport: true,
-    fullImport: () => importBatches(target, new CsvFileReader(target.file, target.delimiter, ctx.signal)),
+    fullImport: () => importBatches(target, new CsvFileReader(target.file, target.delimiter, ctx.signal), ctx.signal),
     async deltaImport(watermark: string | undefined): Promise<DeltaImport> {
       const now = await hashFile(target.file);
       if (watermark !== undefined && sha256Of(watermark) === now.sha256) {
@@ -43,7 +43,7 @@ export function createCsvConnector(ma: ManagementAgent, ctx: ConnectorContext): 
       const reader = new CsvFileReader(target.file, target.delimiter, ctx.signal);
       return {
         mode: "snapshot",
-        batches: upserts(importBatches(target, reader)),
+        batches: upserts(importBatches(target, reader, ctx.signal)),
         // The hash of the bytes actually imported, not of what the file holds by now.
         watermark: async () => {
           const sha = reader.digest();
@@ -79,8 +79,33 @@ function settingsOf(ma: ManagementAgent, ctx: ConnectorContext): CsvTarget {
   return { file: resolve(ctx.baseDir, csv.path), delimiter, separator, type };
 }
 
+/**
+ * Anchors found on more than one well-formed row, with their lines. A first pass over the file
+ * (anchors only): which row is "the" object is unknowable, so neither may be staged, and the
+ * first one would otherwise be on its way before the second is read.
+ */
+async function duplicateAnchors(target: CsvTarget, signal?: AbortSignal): Promise<Map<string, number[]>> {
+  const reader = new CsvFileReader(target.file, target.delimiter, signal);
+  const first = new Map<string, number>();
+  const duplicates = new Map<string, number[]>();
+  let map: ColumnMap | undefined;
+  for await (const chunk of reader.chunks()) {
+    map ??= new ColumnMap(target, reader.head!.columns, reader.head!.line);
+    for (const rec of chunk) {
+      if ("code" in rec) continue;
+      const anchor = map.anchorOfCells(rec.cells);
+      if (anchor === undefined) continue;
+      const line = first.get(anchor);
+      if (line === undefined) first.set(anchor, rec.line);
+      else duplicates.set(anchor, [...(duplicates.get(anchor) ?? [line]), rec.line]);
+    }
+  }
+  return duplicates;
+}
+
 /** Every well-formed row as an object, in batches of about BATCH; rejected rows as problems. */
-async function* importBatches(target: CsvTarget, reader: CsvFileReader): AsyncGenerator<ImportBatch<ImportedObject>> {
+async function* importBatches(target: CsvTarget, reader: CsvFileReader, signal?: AbortSignal): AsyncGenerator<ImportBatch<ImportedObject>> {
+  const duplicates = await duplicateAnchors(target, signal);
   let map: ColumnMap | undefined;
   const lineOf = new Map<string, number>();
   let items: ImportedObject[] = [];
@@ -100,9 +125,21 @@ async function* importBatches(target: CsvTarget, reader: CsvFileReader): AsyncGe
         reject(d.problem);
         continue;
       }
+      const lines = duplicates.get(d.object.anchor);
+      if (lines !== undefined) {
+        // Ambiguous: both rows are held, and the object stays as it was until the source is fixed.
+        const others = lines.filter((l) => l !== rec.line).join(", ");
+        reject({
+          location: `line ${rec.line}`,
+          anchor: d.object.anchor,
+          code: "duplicate-anchor",
+          message: `anchor '${d.object.anchor}' is also on line ${others}: ambiguous, no row of it is imported and the object stays as it was until the file is fixed`,
+        });
+        continue;
+      }
       const before = lineOf.get(d.object.anchor);
       if (before !== undefined) {
-        // The first row wins: deterministic, and the later one is the likelier copy-paste.
+        // The file changed between the two passes: the first row is staged already.
         reject({ location: `line ${rec.line}`, anchor: d.object.anchor, code: "duplicate-anchor", message: `anchor '${d.object.anchor}' already on line ${before}` });
         continue;
       }

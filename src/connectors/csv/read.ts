@@ -3,6 +3,7 @@
 import { isUtf8 } from "node:buffer";
 import { createHash } from "node:crypto";
 import { open, type FileHandle } from "node:fs/promises";
+import { SourceMissingError } from "../errors.ts";
 import { CsvRecordParser, type CsvRecord, type CsvSyntaxProblem } from "./parse.ts";
 
 /** The file's content cannot be read as a CSV table at all (as opposed to one bad row). */
@@ -42,7 +43,7 @@ export class CsvFileReader {
     return this.sha256;
   }
 
-  /** One chunk per ~1 MiB read. A missing file yields nothing. */
+  /** One chunk per ~1 MiB read. A missing file throws SourceMissingError: it is not an empty file. */
   async *chunks(): AsyncGenerator<CsvChunk> {
     let fh: FileHandle;
     try {
@@ -50,7 +51,7 @@ export class CsvFileReader {
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === "ENOENT") {
         this.sha256 = EMPTY_SHA256;
-        return;
+        throw new SourceMissingError(`${this.file}: the file does not exist`);
       }
       throw new Error(`${this.file}: ${(e as Error).message}`);
     }

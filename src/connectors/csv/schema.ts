@@ -24,6 +24,8 @@ export type Decoded = { ok: true; value: AttrValue } | { ok: false; message: str
 /** A cell's value: "" is absent (null); multi-valued cells split on the separator. */
 export function decodeCell(attr: AttributeSpec, raw: string, separator: string): Decoded {
   if (raw === "") return { ok: true, value: null };
+  // PostgreSQL stores no NUL in text or jsonb: one such cell must fail its row, not the import.
+  if (raw.includes("\u0000")) return { ok: false, message: `column '${attr.name}' holds a NUL character (U+0000), which no attribute value may hold` };
   if (attr.multiValued) {
     const values: string[] = [];
     for (const part of raw.split(separator)) {

@@ -6,6 +6,7 @@ import { mkdir, open, rename, stat, unlink } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import type { AttributeSpec } from "../../config/model.ts";
 import { anchorOf, type Attributes, type ExportOperation, type ExportResult } from "../types.ts";
+import { SourceMissingError } from "../errors.ts";
 import { CsvFileReader, CsvFormatError, type CsvHead } from "./read.ts";
 import { ColumnMap, declaredColumns, decodeCell, encodeCell, sameDecoded, type CsvSchema } from "./schema.ts";
 
@@ -80,7 +81,8 @@ async function loadTable(t: CsvTarget): Promise<Loaded> {
     if (!map && reader.head) prepare(reader.head);
   } catch (e) {
     if (e instanceof CsvFormatError) return { malformed: e.message };
-    throw e;
+    // The first export creates the file.
+    if (!(e instanceof SourceMissingError)) throw e;
   }
   if (problems.length > 0) {
     const shown = problems.slice(0, 3).join("; ");
@@ -143,7 +145,8 @@ class Applier {
     if (op.op === "delete") {
       rows.delete(anchor);
       this.changed = true;
-      return { id: op.id, ok: true, anchor };
+      // Results are handed back only once the rewritten file is in place: the row is gone for sure.
+      return { id: op.id, ok: true, anchor, confirmed: true };
     }
     const next = row.slice();
     let touched = false;

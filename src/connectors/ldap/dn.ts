@@ -6,7 +6,7 @@
 // Lower-casing values is pragmatic, not schema-aware: OpenLDAP compares the usual naming attributes
 // (cn, uid, ou, dc, o) case-insensitively, so two DNs differing only in case name the same entry.
 // It yields the same string as normalizeDN in src/expr/dn.ts for every well-formed DN.
-import { escapeDNComponent } from "../../expr/dn.ts";
+import { escapeDNComponent, hexEscapeRun } from "../../expr/dn.ts";
 
 /** One attribute-value assertion of an RDN. `value` is unescaped; a "#hex" BER value keeps its form. */
 export interface AVA {
@@ -26,7 +26,6 @@ export class DNSyntaxError extends Error {
 }
 
 const TYPE = /^(?:[A-Za-z][A-Za-z0-9-]*|\d+(?:\.\d+)*)$/;
-const HEX2 = /^[0-9A-Fa-f]{2}$/;
 const SPECIAL_STOP = new Set([",", "+", ";", "\\"]);
 
 /** Parses a DN ("" is the root: no RDNs). Accepts ";" as a legacy RDN separator. Throws DNSyntaxError. */
@@ -53,6 +52,8 @@ export function parseDN(dn: string): RDN[] {
       ava = { type, value: "#" + m![1].toLowerCase(), ber: true };
       i += m![0].length;
       while (dn[i] === " ") i++;
+      // Whatever follows must be a separator: read as one, "#04zz" would silently start a new RDN.
+      if (i < dn.length && dn[i] !== "," && dn[i] !== "+" && dn[i] !== ";") fail("text after a #hex value");
     } else {
       // Plain runs are sliced as strings; escapes are decoded (runs of \XX as UTF-8 bytes).
       // `keep` is the length up to the last character that is not an unescaped space, so trailing
@@ -72,13 +73,10 @@ export function parseDN(dn: string): RDN[] {
           i = j;
           continue;
         }
-        const bytes: number[] = [];
-        while (dn[i] === "\\" && HEX2.test(dn.slice(i + 1, i + 3))) {
-          bytes.push(parseInt(dn.slice(i + 1, i + 3), 16));
-          i += 3;
-        }
-        if (bytes.length > 0) {
-          value += Buffer.from(bytes).toString("utf8");
+        const hex = hexEscapeRun(dn, i);
+        if (hex) {
+          value += hex.text;
+          i = hex.next;
         } else if (i + 1 < dn.length) {
           const cp = String.fromCodePoint(dn.codePointAt(i + 1)!);
           value += cp;

@@ -238,17 +238,26 @@ function anchorOfEntry(entry: Entry, job: Job): string | undefined {
 
 /** Finds an entry's current DN by its anchor, searching under baseDN (the anchor value escaped). */
 async function findByAnchor(job: Job, ctx: ExportContext, anchor: string | undefined): Promise<string | undefined> {
-  if (!anchor || !job.plan) return undefined;
+  return (await lookupByAnchor(job, ctx, anchor)).dn;
+}
+
+/**
+ * findByAnchor, telling apart "the server says no entry carries this anchor" (`none`) from "could
+ * not tell" (no anchor, a composite one, an ambiguous or failed search): only the former proves
+ * that an entry is gone.
+ */
+async function lookupByAnchor(job: Job, ctx: ExportContext, anchor: string | undefined): Promise<{ dn?: string; none: boolean }> {
+  if (!anchor || !job.plan) return { none: false };
   let filter: string;
   if (job.plan.entryUUIDAnchor) filter = equalityFilter("entryUUID", anchor);
   else if (job.plan.spec.anchor.length === 1) filter = equalityFilter(job.plan.spec.anchor[0], anchor);
-  else return undefined; // a composite anchor cannot be split back reliably
+  else return { none: false }; // a composite anchor cannot be split back reliably
   try {
     const res = await job.client.search(ctx.settings.baseDN, { scope: "sub", filter: parseFilter(`(&${job.plan.filter}${filter})`), attributes: ["1.1"], sizeLimit: 2 });
-    return res.searchEntries.length === 1 ? res.searchEntries[0].dn : undefined;
+    return res.searchEntries.length === 1 ? { dn: res.searchEntries[0].dn, none: false } : { none: res.searchEntries.length === 0 };
   } catch (err) {
     if (isConnectionError(err)) throw err;
-    return undefined; // e.g. an anchor that is not a valid UUID: nothing matches
+    return { none: false }; // e.g. an anchor that is not a valid UUID: nothing matches
   }
 }
 
@@ -332,18 +341,31 @@ function modifications(changes: Record<string, ValueChange>, job: Job, replaceAl
 
 // ---------------------------------------------------------------- delete
 
+// A delete is `confirmed` when the server's answers prove the entry gone: its success answer, or
+// noSuchObject for the DN together with an anchor search that finds no entry moved elsewhere. Then
+// the engine needs no import to confirm it — which matters because a delta import without accesslog
+// never sees deletions. When the anchor search cannot tell (a composite anchor, an ambiguous or
+// failed search), the export still succeeds, unconfirmed, and the next full import decides.
 async function remove(op: Extract<ExportOperation, { op: "delete" }>, job: Job, ctx: ExportContext): Promise<ExportResult> {
   if (!op.dn && !op.anchor) throw new ObjectFailure("missingDn", `delete ${op.id}: neither DN nor anchor`, false);
-  let dn = op.dn ?? (await findByAnchor(job, ctx, op.anchor));
-  if (!dn) return { id: op.id, ok: true, anchor: op.anchor }; // nothing carries this anchor: already gone
+  let dn = op.dn;
+  if (!dn) {
+    const found = await lookupByAnchor(job, ctx, op.anchor);
+    // Nothing carries this anchor: already gone.
+    if (!found.dn) return { id: op.id, ok: true, anchor: op.anchor, ...(found.none ? { confirmed: true as const } : {}) };
+    dn = found.dn;
+  }
   try {
     await job.client.del(dn);
   } catch (err) {
     if (resultCode(err) !== "noSuchObject") throw err;
-    const moved = await findByAnchor(job, ctx, op.anchor);
-    if (!moved) return { id: op.id, ok: true, anchor: op.anchor, dn }; // already deleted
-    dn = moved;
+    // Without an anchor the DN is all that names the entry (an import matches it by DN as well), so
+    // noSuchObject settles it; with one, the entry may have been renamed under our feet.
+    const moved = op.anchor ? await lookupByAnchor(job, ctx, op.anchor) : { dn: undefined, none: true };
+    // Already deleted.
+    if (!moved.dn) return { id: op.id, ok: true, anchor: op.anchor, dn, ...(moved.none ? { confirmed: true as const } : {}) };
+    dn = moved.dn;
     await job.client.del(dn);
   }
-  return { id: op.id, ok: true, anchor: op.anchor, dn };
+  return { id: op.id, ok: true, anchor: op.anchor, dn, confirmed: true };
 }

@@ -107,6 +107,11 @@ async function* searchType(
       marks.see(r.entryCSN, r.modifyTimestamp);
       const anchor = plan.entryUUIDAnchor ? r.entryUUID : anchorOf({ ...plan.spec, attributes: plan.attributes }, r.attrs);
       for (const message of r.problems) problems.push({ location: entry.dn, anchor, code: "attributeValue", message });
+      if (r.rejected !== undefined) {
+        // With its anchor: the engine then keeps the object as it was instead of deleting it.
+        problems.push({ location: entry.dn, anchor, code: "invalid-value", message: r.rejected });
+        continue;
+      }
       if (!anchor) {
         const which = plan.entryUUIDAnchor ? "entryUUID" : plan.spec.anchor.join("+");
         problems.push({ location: entry.dn, code: "missingAnchor", message: `entry has no ${which}; skipped` });

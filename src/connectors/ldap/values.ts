@@ -104,6 +104,11 @@ export interface ReadEntry {
   entryCSN?: string;
   modifyTimestamp?: string;
   problems: string[];
+  /**
+   * Why the entry cannot be stored at all: a value holds a NUL character (U+0000), which no
+   * PostgreSQL text or jsonb value can hold. Such an entry is an object error, not the run's.
+   */
+  rejected?: string;
 }
 
 const text = (v: string | Buffer): string => (Buffer.isBuffer(v) ? v.toString("utf8") : v);
@@ -122,6 +127,10 @@ export function readEntry(entry: Entry, map: AttributeMap): ReadEntry {
     else if (c.operational === "modifytimestamp") out.modifyTimestamp = text(values[0]);
     const spec = c.spec;
     if (!spec) continue;
+    if (spec.type !== "binary" && out.rejected === undefined) {
+      const bad = values.find((v) => (Buffer.isBuffer(v) ? v.includes(0) : v.includes("\u0000")));
+      if (bad !== undefined) out.rejected = `attribute ${spec.name} holds a NUL character (U+0000), which no attribute value may hold; declare it type binary if it is binary data`;
+    }
     if (spec.multiValued) {
       const list: string[] = [];
       for (const v of values) list.push(String(fromWire(spec, v, out.problems)));

@@ -1,22 +1,24 @@
-// A missing file is an empty one: zero objects, no error; an export creates it.
+// A missing file is not an empty one: reading it says the file is missing (the engine decides
+// whether that is a vanished source or a target not written yet); an export creates it.
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
+import { SourceMissingError } from "../../../src/connectors/errors.ts";
 import { connector, importAll, tempDir } from "./helpers.ts";
 
-test("a missing file imports as empty", async () => {
+test("a missing file is reported as missing, not read as empty", async () => {
   const dir = tempDir();
   const c = connector(dir, { path: "nowhere/hr.csv" });
-  const { objects, problems } = await importAll(c);
-  assert.equal(objects.length, 0);
-  assert.equal(problems.length, 0);
+  await assert.rejects(importAll(c), (e: Error) => {
+    assert.ok(e instanceof SourceMissingError);
+    assert.match(e.message, /nowhere\/hr\.csv: the file does not exist/);
+    return true;
+  });
   const delta = await c.deltaImport(undefined);
-  assert.equal(delta.mode, "snapshot");
-  let items = 0;
-  for await (const b of delta.batches) items += b.items.length;
-  assert.equal(items, 0);
-  assert.match((await delta.watermark())!, /^sha256:[0-9a-f]{64}$/);
+  await assert.rejects(async () => {
+    for await (const b of delta.batches) void b;
+  }, SourceMissingError);
 });
 
 test("an export to a missing file (and directory) creates it", async () => {
