@@ -1,11 +1,19 @@
 // One small database interface over two drivers: a PostgreSQL server through `pg` (server mode) and
 // PGlite, Postgres compiled to WebAssembly, under a data directory (the embedded default). The engine
 // writes one dialect of SQL and runs on both; nothing above this file knows which one it has.
+import { createHash } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import pg from "pg";
 import { lockEmbeddedDirectory } from "./embedded-lock.ts";
 import { migrate } from "./migrate.ts";
-import { DatabaseUnavailableError, describePostgresError, postgresConnectionConfig, resolveTimeouts, type PostgresTimeouts } from "./pgconfig.ts";
+import {
+  DatabaseUnavailableError,
+  describePostgresError,
+  postgresConnectionConfig,
+  resolveTimeouts,
+  type PostgresConnectionOptions,
+  type PostgresTimeouts,
+} from "./pgconfig.ts";
 
 export interface QueryResult<R> {
   rows: R[];
@@ -18,6 +26,8 @@ export interface Queryable {
 
 export interface Database extends Queryable {
   readonly kind: "postgres" | "pglite";
+  /** The schema this Database lives in, when it has one of its own (OpenDatabaseOptions.schema). */
+  readonly scope?: string;
   /** A description safe to print: the password of a URL is never part of it. */
   readonly description: string;
   /** Runs fn in one transaction; commits when it resolves, rolls back when it throws. */
@@ -56,7 +66,24 @@ export interface OpenDatabaseOptions {
   lockWaitMs?: number;
   /** Server mode: connect and statement timeouts (defaults in pgconfig.ts); the embedded database has none. */
   timeouts?: PostgresTimeouts;
+  /**
+   * A PostgreSQL schema of its own, created if missing: every table, index, function, migration and
+   * run lock of this Database lives in it, apart from any other schema's (one Kubernetes namespace's
+   * engine: schemaForNamespace). Lower-case letters, digits and underscores; not pg_*.
+   */
+  schema?: string;
 }
+
+/** The schema of one Kubernetes namespace's engine: a name PostgreSQL accepts unquoted, distinct per namespace. */
+export function schemaForNamespace(namespace: string): string {
+  // Namespaces are DNS labels ([a-z0-9-], at most 63): "-" to "_" is one-to-one, as "_" never occurs.
+  const plain = `idsync_${namespace.replace(/-/g, "_")}`;
+  if (plain.length <= 63) return plain;
+  const hash = createHash("sha256").update(namespace).digest("hex").slice(0, 10);
+  return `${plain.slice(0, 52)}_${hash}`;
+}
+
+const SCHEMA = /^(?!pg_)[a-z_][a-z0-9_]{0,62}$/;
 
 // int8 (count(*), bigserial ids) as JS numbers: ids stay far below 2^53.
 const INT8 = 20;
@@ -64,7 +91,8 @@ const NUMERIC = 1700;
 pg.types.setTypeParser(INT8, (v: string) => Number(v));
 
 export async function openDatabase(opts: OpenDatabaseOptions = {}): Promise<Database> {
-  const db = opts.url ? await openPostgres(opts.url, opts.timeouts) : await openPGlite(opts.dataDir ?? ".idsync", opts.lockWaitMs);
+  if (opts.schema !== undefined && !SCHEMA.test(opts.schema)) throw new Error(`'${opts.schema}' is not a schema name idsync uses ([a-z_][a-z0-9_]*, not pg_*)`);
+  const db = opts.url ? await openPostgres(opts.url, opts.timeouts, opts.schema) : await openPGlite(opts.dataDir ?? ".idsync", opts.lockWaitMs, opts.schema);
   if (opts.migrate !== false) {
     try {
       await migrate(db);
@@ -135,9 +163,9 @@ const CLOSE_GRACE_MS = 2_000;
 /** The statement timeout of a dedicated session (openSession), at most. */
 const SESSION_STATEMENT_TIMEOUT_MS = 30_000;
 
-async function openPostgres(url: string, timeouts?: PostgresTimeouts): Promise<Database> {
-  const description = redactUrl(url);
-  const settings = resolveTimeouts(timeouts);
+async function openPostgres(url: string, timeouts?: PostgresTimeouts, schema?: string): Promise<Database> {
+  const description = redactUrl(url) + (schema ? ` (schema ${schema})` : "");
+  const settings = { ...resolveTimeouts(timeouts), schema };
   const pool = new pg.Pool({ ...postgresConnectionConfig(url, settings), max: 4 });
   // An idle client whose server goes away emits 'error' through the pool; unheard, that event would
   // crash the process. Nothing to do here: the next query fails and says what happened.
@@ -162,6 +190,7 @@ async function openPostgres(url: string, timeouts?: PostgresTimeouts): Promise<D
   const root = wrap(pool);
   const db: Database = {
     kind: "postgres",
+    scope: schema,
     description,
     query: root.query,
     simulate: (fn) => rolledBack((body) => db.transaction(body), (tx) => fn(savepointView("postgres", description, tx))),
@@ -219,10 +248,18 @@ async function openPostgres(url: string, timeouts?: PostgresTimeouts): Promise<D
       await endWithin(CLOSE_GRACE_MS, pool.end().catch(() => undefined), clients);
     },
   };
+  if (schema !== undefined) {
+    try {
+      await root.query(`create schema if not exists ${schema}`);
+    } catch (e) {
+      await db.close();
+      throw e;
+    }
+  }
   return db;
 }
 
-async function openDedicatedSession(url: string, timeouts: PostgresTimeouts): Promise<DedicatedSession> {
+async function openDedicatedSession(url: string, timeouts: PostgresConnectionOptions): Promise<DedicatedSession> {
   const description = redactUrl(url);
   const explain = (e: unknown) => describePostgresError(e, description, timeouts) ?? e;
   const client = new pg.Client(postgresConnectionConfig(url, timeouts));
@@ -276,7 +313,7 @@ async function endWithin(graceMs: number, ending: Promise<unknown>, clients: Ite
   for (const c of clients) (c as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy();
 }
 
-async function openPGlite(dataDir: string, lockWaitMs?: number): Promise<Database> {
+async function openPGlite(dataDir: string, lockWaitMs?: number, schema?: string): Promise<Database> {
   mkdirSync(dataDir, { recursive: true });
   // Before PGlite touches the directory: a second process would corrupt it (embedded-lock.ts).
   const dirLock = await lockEmbeddedDirectory(dataDir, lockWaitMs);
@@ -299,6 +336,7 @@ async function openPGlite(dataDir: string, lockWaitMs?: number): Promise<Databas
   const root = wrap(lite);
   const db: Database = {
     kind: "pglite",
+    scope: schema,
     description: `embedded database in ${dataDir}`,
     query: root.query,
     simulate: (fn) => rolledBack((body) => db.transaction(body), (tx) => fn(savepointView("pglite", `embedded database in ${dataDir}`, tx))),
@@ -316,5 +354,9 @@ async function openPGlite(dataDir: string, lockWaitMs?: number): Promise<Databas
       }
     },
   };
+  if (schema !== undefined) {
+    // One connection: the search_path set once holds for everything this Database runs.
+    await lite.exec(`create schema if not exists ${schema}; set search_path to ${schema}`);
+  }
   return db;
 }

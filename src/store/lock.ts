@@ -72,7 +72,10 @@ export class RunLocks {
    * Runs fn holding every key. Re-entrant along the async call chain: a run started from inside an
    * erasure (which holds everything) takes nothing more.
    */
-  async with<T>(keys: string[], opts: LockOptions, fn: () => Promise<T>): Promise<T> {
+  async with<T>(names: string[], opts: LockOptions, fn: () => Promise<T>): Promise<T> {
+    // A Database in a schema of its own (one namespace's engine) locks within it: MA hr of one
+    // namespace and MA hr of another are different MAs.
+    const keys = this.db.scope ? names.map((k) => `${this.db.scope}/${k}`) : names;
     const outer = this.context.getStore();
     // Sorted (the metaverse first, so that a refused sync names it), the same order in every process.
     const missing = [...new Set(keys)].filter((k) => !outer?.keys.has(k)).sort((x, y) => rank(x) - rank(y) || (x < y ? -1 : x > y ? 1 : 0));
@@ -175,11 +178,12 @@ export class RunLocks {
 }
 
 function rank(key: string): number {
-  return key.startsWith("ma:") ? 1 : 0;
+  return key.includes("ma:") ? 1 : 0;
 }
 
 /** "ma:hr" → "MA hr is being run"; "metaverse" → "the metaverse is being synchronized". */
-function describeKey(key: string): string {
+function describeKey(scoped: string): string {
+  const key = scoped.slice(scoped.indexOf("/") + 1);
   if (key.startsWith("ma:")) return `MA ${key.slice(3)} is being run`;
   if (key === "metaverse") return "the metaverse is being synchronized";
   return `${key} is locked`;

@@ -32,6 +32,8 @@ export interface PostgresTimeouts {
 export interface PostgresConnectionOptions extends PostgresTimeouts {
   /** Default idsync/<pid>; an application_name in the URL wins. */
   applicationName?: string;
+  /** A schema of its own (one namespace's engine): the connection's search_path. [a-z0-9_] only. */
+  schema?: string;
 }
 
 export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
@@ -69,6 +71,9 @@ export function postgresConnectionConfig(url: string, opts: PostgresConnectionOp
     keepAliveInitialDelayMillis: KEEPALIVE_INITIAL_DELAY_MS,
   };
   if (t.connectTimeoutMs > 0) config.connectionTimeoutMillis = t.connectTimeoutMs;
+  // Every connection of the pool starts in the schema: no query can reach another schema's tables
+  // by accident (pg_catalog, searched implicitly, still provides the built-in functions).
+  if (opts.schema !== undefined) config.options = `-c search_path=${opts.schema}`;
   if (t.statementTimeoutMs > 0) {
     config.statement_timeout = t.statementTimeoutMs;
     config.query_timeout = queryTimeoutMs(t.statementTimeoutMs);
