@@ -1,9 +1,10 @@
 // Opening what a command needs from the global options: the database, the engine, the config.
 import { existsSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+import { delimiter, join } from "node:path";
 import { formatConfigError, loadConfigDirectory } from "../config/index.ts";
 import { parseDuration } from "../config/duration.ts";
 import type { ConfigSet } from "../config/model.ts";
+import type { PathPolicy } from "../config/paths.ts";
 import { envSecretResolver, openEngine, type Engine, type SecretResolver } from "../engine/index.ts";
 import { openDatabase, type Database, type PostgresTimeouts } from "../store/index.ts";
 import type { OutputFormat } from "./output.ts";
@@ -13,6 +14,11 @@ export interface GlobalOptions {
   dataDir: string;
   output: OutputFormat;
   secretsDir?: string;
+  /**
+   * --allow-paths (repeatable; or IDSYNC_ALLOW_PATHS, separated like PATH): folders outside the
+   * configuration folder that CSV files may lie in.
+   */
+  allowPaths?: string[];
   /** --lock-wait: how long to wait for a run another process holds (default: do not wait). */
   lockWait?: string;
   /** --connect-timeout, --statement-timeout: durations such as 10s or 5m (server mode only). */
@@ -26,12 +32,36 @@ export class UsageError extends Error {}
 export function secretResolver(opts: GlobalOptions): SecretResolver {
   const env = envSecretResolver();
   return async (name, key) => {
+    // A name or key is one component of DIR/<name>/<key>: checked before the file system is
+    // touched, so '../outside' cannot reach a file beside (or above) the secrets folder.
+    const bad = badSecretComponent("name", name) ?? badSecretComponent("key", key);
+    if (bad) throw new Error(bad);
     if (opts.secretsDir) {
       const file = join(opts.secretsDir, name, key);
       if (existsSync(file)) return readFileSync(file, "utf8").replace(/\r?\n$/, "");
     }
     return env(name, key);
   };
+}
+
+/** Why `value` cannot be a Secret's name or key (one path component), or undefined when it can. */
+export function badSecretComponent(what: "name" | "key", value: string): string | undefined {
+  const shown = JSON.stringify(value);
+  if (typeof value !== "string" || value === "") return `secret ${what} ${shown} is empty`;
+  if (value === "." || value === "..") return `secret ${what} ${shown} is not a name: '.' and '..' name folders`;
+  if (/[/\\\u0000]/.test(value)) return `secret ${what} ${shown} holds a path separator (/ or \\) or NUL: a Secret's ${what} is one name, never a path`;
+  return undefined;
+}
+
+/** --allow-paths, or IDSYNC_ALLOW_PATHS when the option is not given. */
+export function allowPaths(opts: Pick<GlobalOptions, "allowPaths">): string[] {
+  if (opts.allowPaths && opts.allowPaths.length > 0) return opts.allowPaths;
+  return (process.env.IDSYNC_ALLOW_PATHS ?? "").split(delimiter).filter((p) => p !== "");
+}
+
+/** Where the CLI's connectors may read and write files: the configuration folder, and --allow-paths. */
+export function pathPolicy(opts: Pick<GlobalOptions, "allowPaths">): PathPolicy {
+  return { kind: "local", allow: allowPaths(opts) };
 }
 
 export async function openDb(opts: GlobalOptions): Promise<Database> {
@@ -60,7 +90,7 @@ export function databaseTimeouts(opts: Pick<GlobalOptions, "connectTimeout" | "s
 }
 
 export async function openEngineFor(opts: GlobalOptions): Promise<Engine> {
-  return openEngine({ database: await openDb(opts), secrets: secretResolver(opts), lockWaitMs: lockWaitMs(opts) });
+  return openEngine({ database: await openDb(opts), secrets: secretResolver(opts), paths: pathPolicy(opts), lockWaitMs: lockWaitMs(opts) });
 }
 
 /** --lock-wait (or IDSYNC_LOCK_WAIT) in milliseconds; 0 when not given. */
@@ -74,10 +104,13 @@ export function lockWaitMs(opts: GlobalOptions): number {
   }
 }
 
-/** Loads and validates a directory of CRs; throws a UsageError listing every problem. */
-export async function loadValidConfig(dir: string): Promise<ConfigSet> {
+/**
+ * Loads and validates a directory of CRs (CSV files inside it, or in a folder of --allow-paths);
+ * throws a UsageError listing every problem.
+ */
+export async function loadValidConfig(dir: string, opts: Pick<GlobalOptions, "allowPaths">): Promise<ConfigSet> {
   if (!existsSync(dir)) throw new UsageError(`configuration directory not found: ${dir}`);
-  const loaded = await loadConfigDirectory(dir);
+  const loaded = await loadConfigDirectory(dir, { paths: pathPolicy(opts) });
   if (loaded.errors.length > 0 || !loaded.config) {
     throw new UsageError(
       `${loaded.errors.length} configuration error(s):\n` + loaded.errors.map((e) => "  " + formatConfigError(e)).join("\n"),

@@ -19,6 +19,11 @@ export async function main(argv: string[]): Promise<number> {
     .option("--database <url>", "PostgreSQL URL (or IDSYNC_DATABASE_URL); default: the embedded database under --data-dir")
     .option("--data-dir <dir>", "directory of the embedded database", ".idsync")
     .option("--secrets-dir <dir>", "directory of secrets as <name>/<key> files (local mode)")
+    .option(
+      "--allow-paths <dir>",
+      "a folder outside the configuration folder that CSV files may be in (or IDSYNC_ALLOW_PATHS); repeatable",
+      (value: string, previous: string[] = []) => [...previous, value],
+    )
     .option("--lock-wait <duration>", "wait this long (e.g. 10m) for a run another process holds, instead of stopping at once (or IDSYNC_LOCK_WAIT)")
     .option("--connect-timeout <duration>", "give up connecting to PostgreSQL after this long (or IDSYNC_CONNECT_TIMEOUT; default 10s, 0s: never)")
     .option("--statement-timeout <duration>", "let PostgreSQL cancel a statement running longer (or IDSYNC_STATEMENT_TIMEOUT; default 5m, 0s: never)")
@@ -28,7 +33,7 @@ export async function main(argv: string[]): Promise<number> {
 
   const globals = (): GlobalOptions => {
     const o = program.opts();
-    return { database: o.database, dataDir: o.dataDir, output: o.output, secretsDir: o.secretsDir, lockWait: o.lockWait, connectTimeout: o.connectTimeout, statementTimeout: o.statementTimeout };
+    return { database: o.database, dataDir: o.dataDir, output: o.output, secretsDir: o.secretsDir, allowPaths: o.allowPaths, lockWait: o.lockWait, connectTimeout: o.connectTimeout, statementTimeout: o.statementTimeout };
   };
   const action =
     <A extends unknown[]>(fn: (g: GlobalOptions, out: Output, ...args: A) => Promise<number>) =>
@@ -85,15 +90,29 @@ export async function main(argv: string[]): Promise<number> {
   program
     .command("operator")
     .description("run the Kubernetes operator (the container entrypoint)")
-    .option("--kubeconfig <file>", "kubeconfig file (default: in-cluster, then ~/.kube/config)")
+    .option("--kubeconfig <file>", "kubeconfig file (default: $KUBECONFIG, ~/.kube/config, then in-cluster)")
+    .option("--insecure-skip-tls-verify", "accept a plain http:// API server, and do not verify a https:// one's certificate (test API servers only)")
     .option("-n, --namespace <ns>", "watch one namespace (default: all)")
     .option("--metrics-port <port>", "port of /metrics, /healthz, /readyz", "8080")
+    .option(
+      "--csv-root <name=dir>",
+      "a folder CSV management agents may use, named in their paths as <name>/<file> (or IDSYNC_CSV_ROOTS=name=dir,...); repeatable",
+      (value: string, previous: string[] = []) => [...previous, value],
+    )
+    .option(
+      "--allowed-secret <name>",
+      'a Secret usable without the label idsync.dev/secret: "true": NAME (in every watched namespace) or NAMESPACE/NAME; repeatable',
+      (value: string, previous: string[] = []) => [...previous, value],
+    )
     .action(async (opts) => {
       const g = globals();
       const mod = (await import("../operator/index.ts")) as { runOperator: (o: Record<string, unknown>) => Promise<void> };
       await mod.runOperator({
         kubeconfig: opts.kubeconfig,
+        insecureSkipTlsVerify: opts.insecureSkipTlsVerify === true,
+        allowedSecrets: opts.allowedSecret,
         namespace: opts.namespace,
+        csvRoots: opts.csvRoot,
         metricsPort: Number(opts.metricsPort),
         database: g.database ?? process.env.IDSYNC_DATABASE_URL,
         databaseTimeouts: databaseTimeouts(g),

@@ -49,7 +49,8 @@ export function createOutput(format: OutputFormat, stdout = process.stdout, stde
 /** A fixed-width text table. */
 export function table(headers: string[], rows: Array<Array<string | number>>): string {
   const cells = [headers, ...rows.map((r) => r.map((c) => String(c)))];
-  const widths = headers.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? "").length)));
+  // A loop, not Math.max(...rows): a spread of 100,000 rows overflows the stack.
+  const widths = headers.map((_, i) => cells.reduce((w, r) => Math.max(w, (r[i] ?? "").length), 0));
   return cells
     .map((r) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("  ").trimEnd())
     .join("\n");

@@ -3,11 +3,22 @@
 // kustomization, a Secret, a Helm values file) are skipped without a word; an idsync.dev document of
 // a kind or version this build does not know is an error, since it was surely meant for us.
 import { readdir, readFile, stat } from "node:fs/promises";
-import { join, relative, sep } from "node:path";
+import { dirname, join, relative, sep } from "node:path";
 import { API_GROUP, API_VERSION, type AnyResource, type ConfigError, type ConfigSet, type Kind } from "./model.ts";
 import { attachPositions, parseDocumentsWithPositions } from "./positions.ts";
 import { sortConfigErrors } from "./errors.ts";
 import { validateResources } from "./validate.ts";
+import { formatBytes, MAX_CONFIG_FILE_BYTES, MAX_RESOURCE_BYTES } from "./limits.ts";
+import type { PathPolicy } from "./paths.ts";
+
+export interface LoadOptions {
+  /**
+   * Where the CSV files the resources name may lie. The CLI passes `{kind: "local", allow}`: inside
+   * the configuration folder (`dir`), or in a folder of `allow` (its --allow-paths); any other path
+   * is a validation error. Absent: paths are not checked (a library caller's choice).
+   */
+  paths?: PathPolicy;
+}
 
 export interface LoadResult {
   /** Every idsync.dev resource read, valid or not, with `source` set and schema defaults applied. */
@@ -22,13 +33,20 @@ const KINDS: ReadonlySet<string> = new Set<Kind>(["ManagementAgent", "SyncRule",
 /**
  * Loads and validates every resource under `dir` (a single file is accepted too). File paths in
  * `source` and in errors are `dir` joined with the path below it, so they are relative when `dir` is.
+ * `dir` (a single file's directory) is the configuration folder, recorded as `source.root`: with
+ * `options.paths` the CSV files the resources name must lie in it (config/paths.ts).
  */
-export async function loadConfigDirectory(dir: string): Promise<LoadResult> {
+export async function loadConfigDirectory(dir: string, options: LoadOptions = {}): Promise<LoadResult> {
   const errors: ConfigError[] = [];
   const resources: AnyResource[] = [];
+  // Resources too big to validate: known by kind and name only (so nothing that names them cascades).
+  const tooBig: AnyResource[] = [];
   let files: string[];
+  let root: string;
   try {
-    files = (await stat(dir)).isDirectory() ? await yamlFilesUnder(dir) : [dir];
+    const isDirectory = (await stat(dir)).isDirectory();
+    files = isDirectory ? await yamlFilesUnder(dir) : [dir];
+    root = isDirectory ? dir : dirname(dir);
   } catch (e) {
     return { resources, errors: [{ file: dir, message: `cannot read configuration: ${(e as Error).message}` }] };
   }
@@ -36,6 +54,11 @@ export async function loadConfigDirectory(dir: string): Promise<LoadResult> {
     return { resources, errors: [{ file: dir, message: "no *.yaml or *.yml files found" }] };
   }
   for (const file of files) {
+    const size = (await stat(file)).size;
+    if (size > MAX_CONFIG_FILE_BYTES) {
+      errors.push({ file, line: 1, message: `the file is ${formatBytes(size)}; a configuration file may be at most ${formatBytes(MAX_CONFIG_FILE_BYTES)}` });
+      continue;
+    }
     const text = await readFile(file, "utf8");
     let documents;
     try {
@@ -69,12 +92,24 @@ export async function loadConfigDirectory(dir: string): Promise<LoadResult> {
         return;
       }
       const resource = value as unknown as AnyResource;
-      resource.source = where;
+      resource.source = { ...where, root };
       attachPositions(resource, doc.fields);
       resources.push(resource);
+      const bytes = Buffer.byteLength(JSON.stringify(value));
+      if (bytes > MAX_RESOURCE_BYTES) {
+        errors.push({
+          ...where,
+          kind,
+          name,
+          message: `the resource is ${formatBytes(bytes)} (as JSON); a resource may be at most ${formatBytes(MAX_RESOURCE_BYTES)} (the Kubernetes API stores no object over about 1.5 MiB)`,
+        });
+        tooBig.push(resource);
+      }
     });
   }
-  const validated = validateResources(resources);
+  const skipped = new Set(tooBig);
+  const checked = resources.filter((r) => !skipped.has(r));
+  const validated = validateResources(checked, { paths: options.paths, unvalidated: tooBig });
   const all = sortConfigErrors([...errors, ...validated.errors]);
   return all.length > 0 ? { resources, errors: all } : { resources, errors: all, config: validated.config };
 }

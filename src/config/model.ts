@@ -14,6 +14,11 @@ export interface SourceLocation {
   line: number;
   /** 0-based index of the document in a multi-document file. */
   document: number;
+  /**
+   * The configuration folder the file was loaded from (the directory given with -f): the files a
+   * resource names may not leave it (config/paths.ts). Absent: the file's own directory.
+   */
+  root?: string;
 }
 
 export interface ObjectMeta {
@@ -62,13 +67,23 @@ export interface ObjectTypeSpec {
 }
 
 export interface CsvConnectorSettings {
-  /** Relative paths are relative to the YAML file that declared the MA. */
+  /**
+   * Local mode: relative to the YAML file that declared the MA, inside the configuration folder
+   * (or a folder allowed with --allow-paths). Operator: `<root>/<path inside it>` (config/paths.ts).
+   */
   path: string;
   delimiter?: string;
   /** Separator inside a cell for multi-valued attributes; default ";". */
   multiValueSeparator?: string;
   /** The object type the rows are; default: the MA's first object type. */
   objectType?: string;
+  /**
+   * Default false. true: a cell starting with = + - @ tab or CR (a formula to a spreadsheet) is
+   * written with a leading ' and read back without it (connectors/csv/schema.ts).
+   */
+  escapeFormulas?: boolean;
+  /** The most rows the file may hold; default 1,000,000 (connectors/csv/limits.ts). */
+  maxObjects?: number;
 }
 
 export interface SecretKeyRef {
@@ -82,6 +97,12 @@ export interface LdapConnectorSettings {
   passwordSecretRef?: SecretKeyRef;
   baseDN: string;
   startTLS?: boolean;
+  /**
+   * Default false: a bind with a password over plain ldap:// without StartTLS is refused before
+   * anything is sent (the password would cross the network in clear text, to whoever `url` names).
+   * true accepts that, for a directory on loopback or a test server.
+   */
+  allowInsecureBind?: boolean;
   tls?: { caFile?: string; insecureSkipVerify?: boolean };
   pageSize?: number;
   timeoutSeconds?: number;

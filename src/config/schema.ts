@@ -17,6 +17,7 @@ import { celEnv, isCelError, parse, plan } from "@bufbuild/cel";
 import { API_VERSION, type AnyResource, type ConfigError } from "./model.ts";
 import { resourceError } from "./errors.ts";
 import { formatPath, parsePath, type PathSegment } from "./positions.ts";
+import { MAX_ERRORS_PER_RESOURCE } from "./limits.ts";
 
 export type JsonSchema = Record<string, unknown>;
 
@@ -222,17 +223,29 @@ export function validateAgainstCrd(resource: AnyResource): ConfigError[] {
     const all = validate.errors ?? [];
     // A CEL rule is not judged on a node that already has a schema error (an enum typo in
     // connector.type would otherwise also fail "type csv requires csv"): one mistake, one error.
-    const schemaErrorPaths = all.filter((e) => e.keyword !== "x-kubernetes-validations").map((e) => e.instancePath);
-    const shadowed = (e: ErrorObject) => {
-      const node = String((e.params as { node?: string }).node ?? "");
-      return e.keyword === "x-kubernetes-validations" && schemaErrorPaths.some((p) => p === node || p.startsWith(`${node}/`));
-    };
-    for (const err of all.filter((e) => !shadowed(e))) {
-      const converted = convertAjvError(err);
-      if (!errors.some((e) => e.path === converted.path && e.message === converted.message)) {
-        errors.push(resourceError(resource, converted.path, converted.message));
+    // Every node at or above a schema error (a set: a hostile list may carry 100,000 of them).
+    const aboveSchemaError = new Set<string>();
+    for (const e of all) {
+      if (e.keyword === "x-kubernetes-validations") continue;
+      for (let p = e.instancePath; !aboveSchemaError.has(p); p = p.slice(0, Math.max(0, p.lastIndexOf("/")))) {
+        aboveSchemaError.add(p);
+        if (p === "") break;
       }
     }
+    const shadowed = (e: ErrorObject) => e.keyword === "x-kubernetes-validations" && aboveSchemaError.has(String((e.params as { node?: string }).node ?? ""));
+    const seen = new Set<string>();
+    let more = 0;
+    for (const err of all) {
+      if (shadowed(err)) continue;
+      const converted = convertAjvError(err);
+      const key = `${converted.path}\u0000${converted.message}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      // A list of 100,000 bad items is one mistake, not 100,000 lines to read.
+      if (errors.length >= MAX_ERRORS_PER_RESOURCE) more++;
+      else errors.push(resourceError(resource, converted.path, converted.message));
+    }
+    if (more > 0) errors.push(resourceError(resource, undefined, `and ${more} more schema error(s) in this resource`));
   }
   return errors;
 }
@@ -268,6 +281,9 @@ function convertAjvError(err: ErrorObject): { path: string; message: string } {
       break;
     case "type":
       message = `must be ${/^[aeiou]/.test(String(params.type)) ? "an" : "a"} ${String(params.type)} (got ${Array.isArray(err.data) ? "a list" : err.data === null ? "null" : typeof err.data})`;
+      break;
+    case "maxItems":
+      message = `has ${Array.isArray(err.data) ? err.data.length : "too many"} items; at most ${String(params.limit)} are allowed`;
       break;
     case "pattern": {
       const meaning = PATTERN_MEANING[String(params.pattern)];

@@ -9,6 +9,7 @@ import { resourceError } from "./errors.ts";
 import { metaverseContributions, schemaFrom, type MetaverseSchema } from "./metaverse.ts";
 import { parseDuration } from "./duration.ts";
 import { cronProblem } from "./cron.ts";
+import { originOf, resolveDataPath, type PathPolicy } from "./paths.ts";
 
 export interface SemanticOptions {
   /**
@@ -17,6 +18,8 @@ export interface SemanticOptions {
    * one broken resource does not cascade into errors on every resource that names it.
    */
   unvalidated?: readonly AnyResource[];
+  /** Where CSV files may lie (config/paths.ts); absent: paths are not checked. */
+  paths?: PathPolicy;
 }
 
 const MV_ATTRIBUTE = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -46,7 +49,7 @@ export function checkSemantics(resources: readonly AnyResource[], options: Seman
   }
   const mvIsCertain = (t: string) => !everyMvUncertain && !uncertainMv.has(t);
 
-  for (const ma of mas) checkManagementAgent(ma, errors);
+  for (const ma of mas) checkManagementAgent(ma, errors, options.paths);
 
   // Inbound rules whose MA or object type does not resolve still declare their metaverse
   // attributes (untyped): their own error is enough, outbound rules reading them are fine.
@@ -99,8 +102,13 @@ function checkUniqueNames(all: readonly AnyResource[], errors: ConfigError[]): v
 
 // ---------------------------------------------------------------- ManagementAgent
 
-function checkManagementAgent(ma: ManagementAgent, errors: ConfigError[]): void {
+function checkManagementAgent(ma: ManagementAgent, errors: ConfigError[], paths: PathPolicy | undefined): void {
   const spec = ma.spec;
+  const csvPath = spec.connector.csv?.path;
+  if (paths && typeof csvPath === "string") {
+    const resolved = resolveDataPath(paths, csvPath, originOf(ma));
+    if (!resolved.ok) errors.push(resourceError(ma, "spec.connector.csv.path", resolved.message));
+  }
   const allAttributes = new Set<string>();
   spec.objectTypes.forEach((type, t) => {
     const attrs = new Map(type.attributes.map((a) => [a.name, a]));

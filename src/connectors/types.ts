@@ -3,6 +3,7 @@
 // connector imports into the MA's connector space and hands it the exports it computed.
 import type { AttrValue, Attributes } from "../expr/index.ts";
 import type { ManagementAgent, ObjectTypeSpec } from "../config/model.ts";
+import type { PathPolicy } from "../config/paths.ts";
 
 export type { AttrValue, Attributes };
 
@@ -88,6 +89,12 @@ export interface ConnectorContext {
   baseDir: string;
   /** Resolves a Secret reference (Kubernetes Secret, environment, or --secrets-dir). */
   secret(name: string, key: string): Promise<string>;
+  /**
+   * Where the files a connector reads and writes may lie (the CLI's configuration folder, the
+   * operator's CSV roots); the connector refuses anything else, symbolic links followed. Absent:
+   * anywhere (a library caller that checked the paths itself).
+   */
+  paths?: PathPolicy;
   signal?: AbortSignal;
 }
 

@@ -1,11 +1,13 @@
 // Connector construction by type. Loaded lazily so that, say, the CSV quick start never loads ldapts.
 import type { Connector, ConnectorContext } from "../connectors/types.ts";
+import type { PathPolicy } from "../config/paths.ts";
 import type { CompiledMA } from "./rules.ts";
 
 export type SecretResolver = (name: string, key: string) => Promise<string>;
 
-export async function createConnector(ma: CompiledMA, secrets: SecretResolver): Promise<Connector> {
-  const ctx: ConnectorContext = { baseDir: ma.baseDir, secret: secrets };
+/** `paths`: where the connector's files may lie (config/paths.ts); absent: anywhere. */
+export async function createConnector(ma: CompiledMA, secrets: SecretResolver, paths?: PathPolicy): Promise<Connector> {
+  const ctx: ConnectorContext = { baseDir: ma.baseDir, secret: secrets, paths };
   switch (ma.resource.spec.connector.type) {
     case "csv": {
       const { createCsvConnector } = await import("../connectors/csv/index.ts");

@@ -9,6 +9,7 @@
 //      anchors (salted hashes) so the next import does not re-create them, write the audit record.
 // An account whose deprovisioning could not be sent stays as an empty row (anchor and DN only) with
 // its pending export, so that the next export run retries it; everything else is gone.
+import type { PathPolicy } from "../config/paths.ts";
 import type { ExportOperation, ValueChange } from "../connectors/types.ts";
 import { normalizeDN } from "../expr/dn.ts";
 import { recordAudit } from "../privacy/audit.ts";
@@ -43,6 +44,8 @@ export interface EraseOptions {
   actor: string;
   now?: Date;
   secrets: SecretResolver;
+  /** Where connectors' files may lie (config/paths.ts); absent: anywhere. */
+  paths?: PathPolicy;
 }
 
 export interface SourceGuidance {
@@ -136,7 +139,7 @@ async function erase(engine: Engine, subject: Subject, opts: EraseOptions): Prom
       throw new Error(`the sync that deprovisions failed (${sync.message}); metaverse object ${mvId} is marked deleted: run the erasure again`);
     }
   }
-  await sendDeprovisioning(db, compiled, entries.filter((e) => e.action === "delete" || e.action === "disable"), opts.secrets);
+  await sendDeprovisioning(db, compiled, entries.filter((e) => e.action === "delete" || e.action === "disable"), opts.secrets, opts.paths);
 
   await db.transaction(async (tx) => {
     const held = entries.filter((e) => e.outcome === "held" || e.outcome === "failed").map((e) => e.csId);
@@ -239,7 +242,7 @@ async function sensitiveValues(db: Queryable, compiled: CompiledConfig | undefin
 }
 
 /** Sends the subject's pending deprovisioning exports, MA by MA; sets each entry's outcome. */
-async function sendDeprovisioning(db: Queryable, compiled: CompiledConfig | undefined, entries: EraseEntry[], secrets: SecretResolver): Promise<void> {
+async function sendDeprovisioning(db: Queryable, compiled: CompiledConfig | undefined, entries: EraseEntry[], secrets: SecretResolver, paths?: PathPolicy): Promise<void> {
   for (const ma of new Set(entries.map((e) => e.ma))) {
     const mine = entries.filter((e) => e.ma === ma);
     const rows = (
@@ -266,7 +269,7 @@ async function sendDeprovisioning(db: Queryable, compiled: CompiledConfig | unde
       for (const [a, v] of Object.entries(r.changes)) changes[a] = r.attrs[a] !== undefined ? { replace: v as ValueChange["replace"], previous: r.attrs[a] as ValueChange["replace"] } : { replace: v as ValueChange["replace"] };
       return { op: "update", ...base, newDn: r.new_dn ?? undefined, changes };
     });
-    const connector = await createConnector(target, secrets);
+    const connector = await createConnector(target, secrets, paths);
     try {
       const results = await connector.export(ops);
       for (const res of results) {

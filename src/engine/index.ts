@@ -2,6 +2,7 @@
 // It knows no Kubernetes and no CLI; the operator and the CLI are thin layers over this.
 import { createHash } from "node:crypto";
 import type { AnyResource, ConfigSet, ManagementAgent, RetentionPolicy, SyncRule } from "../config/model.ts";
+import type { PathPolicy } from "../config/paths.ts";
 import type { Database } from "../store/db.ts";
 import { ensureJoinIndex } from "../store/queries.ts";
 import { processHolder, runLocksFor } from "../store/lock.ts";
@@ -32,6 +33,11 @@ export interface EngineOptions {
   database: Database;
   /** Resolves connector credentials; the default reads IDSYNC_SECRET_<NAME>_<KEY>. */
   secrets?: SecretResolver;
+  /**
+   * Where connectors' files may lie: the CLI's configuration folder (and --allow-paths), the
+   * operator's CSV roots (config/paths.ts). Absent: anywhere (tests, library use).
+   */
+  paths?: PathPolicy;
   now?: () => Date;
   batchSize?: number;
   /**
@@ -113,7 +119,7 @@ export async function openEngine(opts: EngineOptions): Promise<Engine> {
         await runSync(ctx, ma, profile === "full-sync" ? "full" : "delta", recorder);
         if (profile === "full-sync") await db.query(`delete from full_sync_request where ma = $1`, [ma]);
       } else {
-        const connector = await createConnector(compiledMa, secrets);
+        const connector = await createConnector(compiledMa, secrets, opts.paths);
         try {
           if (profile === "export") await runExport(ctx, ma, connector, recorder);
           else await runImport(ctx, ma, profile === "full-import" ? "full" : "delta", connector, recorder);

@@ -2,6 +2,8 @@
 // resources' coordinates, and API errors reduced to what may be logged (code and Status message —
 // an ApiException's own message embeds response headers and bodies).
 import { existsSync, readFileSync } from "node:fs";
+import { homedir } from "node:os";
+import { join } from "node:path";
 import {
   ApiException,
   CoordinationV1Api,
@@ -40,12 +42,51 @@ export interface KubeClients {
 }
 
 const SERVICE_ACCOUNT_NAMESPACE = "/var/run/secrets/kubernetes.io/serviceaccount/namespace";
+const SERVICE_ACCOUNT_TOKEN = "/var/run/secrets/kubernetes.io/serviceaccount/token";
 
-/** A kubeconfig file, else in-cluster, else ~/.kube/config (client-node's default order). */
-export function loadKubeConfig(file?: string): KubeConfig {
+export interface KubeConfigOptions {
+  /** A kubeconfig file; default: $KUBECONFIG, ~/.kube/config, then in-cluster (client-node's order). */
+  file?: string;
+  /** Do not verify the API server's certificate, and accept a plain http:// server (kubectl's --insecure-skip-tls-verify). */
+  insecureSkipTlsVerify?: boolean;
+}
+
+/**
+ * The API server to talk to, or an error that says in one line why there is none. client-node
+ * falls back to http://localhost:8080 when it finds no configuration, and refuses a plain http://
+ * server unless skipTLSVerify is set: both would otherwise surface as an endless retry of every
+ * list and watch instead of one clear message at start.
+ */
+export function loadKubeConfig(opts: KubeConfigOptions = {}): KubeConfig {
   const kc = new KubeConfig();
-  if (file) kc.loadFromFile(file);
-  else kc.loadFromDefault();
+  // Errors keep their first line only: a YAML error goes on to quote the file, which may hold a token.
+  if (opts.file) {
+    try {
+      kc.loadFromFile(opts.file);
+    } catch (e) {
+      throw new Error(`cannot read the kubeconfig ${opts.file}: ${(e as Error).message.split("\n")[0]}`);
+    }
+  } else {
+    const inCluster = !!process.env.KUBERNETES_SERVICE_HOST && existsSync(SERVICE_ACCOUNT_TOKEN);
+    if (!process.env.KUBECONFIG && !existsSync(join(homedir(), ".kube", "config")) && !inCluster) {
+      throw new Error("no Kubernetes API server to talk to: not running in a cluster and no kubeconfig (pass --kubeconfig FILE, or set KUBECONFIG, or create ~/.kube/config)");
+    }
+    try {
+      kc.loadFromDefault();
+    } catch (e) {
+      throw new Error(`cannot read the kubeconfig: ${(e as Error).message.split("\n")[0]}`);
+    }
+  }
+  const cluster = kc.getCurrentCluster();
+  if (!cluster) throw new Error(`the kubeconfig has no cluster for its current context (${kc.getCurrentContext() || "none"})`);
+  if (opts.insecureSkipTlsVerify) {
+    // The fields of client-node's Cluster are read-only: replace the current one.
+    kc.clusters = kc.clusters.map((c) => (c === cluster ? { ...c, skipTLSVerify: true } : c));
+  } else if (/^http:/i.test(cluster.server) && !cluster.skipTLSVerify) {
+    throw new Error(
+      `the API server ${cluster.server} is plain HTTP (no TLS): pass --insecure-skip-tls-verify (or set insecure-skip-tls-verify: true in the kubeconfig) to talk to it anyway`,
+    );
+  }
   return kc;
 }
 

@@ -136,16 +136,16 @@ export function createOperatorMetrics(): OperatorMetrics {
   const registry = new Registry();
   const m: OperatorMetrics = {
     registry,
-    runs: registry.counter("idsync_runs_total", "Run profiles executed, by management agent, profile and result."),
-    runDuration: registry.histogram("idsync_run_duration_seconds", "Duration of run profiles in seconds.", [
+    runs: registry.counter("idsync_runs_total", "Run profiles executed, by namespace, management agent, profile and result."),
+    runDuration: registry.histogram("idsync_run_duration_seconds", "Duration of run profiles in seconds, by namespace, management agent and profile.", [
       0.1, 0.5, 1, 5, 15, 60, 300, 900, 3600,
     ]),
     objectsProcessed: registry.counter(
       "idsync_objects_processed_total",
-      "Objects processed by runs, by management agent and kind of change (adds, updates, renames, deletes, joins, projections, provisions, deprovisions, ...).",
+      "Objects processed by runs, by namespace, management agent and kind of change (adds, updates, renames, deletes, joins, projections, provisions, deprovisions, ...).",
     ),
     errors: registry.counter("idsync_errors_total", "Errors, by kind: object (per-object run errors), run (failed runs), reconcile, api."),
-    pendingExports: registry.gauge("idsync_pending_exports", "Pending exports (adds, updates, deletes, errors) per management agent."),
+    pendingExports: registry.gauge("idsync_pending_exports", "Pending exports (adds, updates, deletes, errors) per namespace and management agent."),
     workqueueDepth: registry.gauge("idsync_workqueue_depth", "Keys waiting in the reconcile work queue."),
     leader: registry.gauge("idsync_leader", "1 when this replica holds the leader lease, else 0."),
     relists: registry.counter("idsync_informer_relists_total", "Full re-lists by informers, by resource and reason."),

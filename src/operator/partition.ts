@@ -1,17 +1,26 @@
-// Which part of the declared set can be applied. The whole set is validated at once (the same
-// validation as `idsync validate`); resources with errors are left out, and so is everything that
-// depends on them: a SyncRule of an invalid MA, a RetentionPolicy naming one, an outbound rule that
-// only validated because a now-excluded inbound rule fed its metaverse type. What remains is
-// validated again until it is clean, so the engine only ever receives a complete, valid ConfigSet.
+// Which part of one namespace's declared set can be applied. Every namespace is an engine of its
+// own (names are unique per namespace; a SyncRule's managementAgent and a RetentionPolicy's MAs
+// resolve within it), so the operator partitions each namespace's resources apart and this module
+// refuses a set that spans two. The set is validated at once (the same validation as `idsync
+// validate`); resources with errors are left out, and so is everything that depends on them: a
+// SyncRule of an invalid MA, a RetentionPolicy naming one, an outbound rule that only validated
+// because a now-excluded inbound rule fed its metaverse type. What remains is validated again until
+// it is clean, so the engine only ever receives a complete, valid ConfigSet.
 //
 // Verdicts: `InvalidSpec` — the resource's own errors against the whole declared set (the user must
 // fix it); `DependencyNotReady` — it was fine until something it needs was left out.
 //
 // Last known good: a resource the engine already runs keeps its applied version while its new spec
-// is invalid (then what depends on it stays too). Only deleting a resource unapplies it.
+// is invalid (then what depends on it stays too). And a change that is valid on its own but would
+// leave an applied resource out (an MA dropping an attribute a rule reads) is held back instead
+// (partition-guard.ts). Only deleting a resource unapplies it.
+import { isDeepStrictEqual } from "node:util";
 import { formatConfigError } from "../config/errors.ts";
 import type { AnyResource, ConfigError, ConfigSet, ManagementAgent, RetentionPolicy, SyncRule } from "../config/model.ts";
-import { validateResources } from "../config/validate.ts";
+import { validateResources, type ValidateOptions } from "../config/validate.ts";
+import { holdBackChanges, type Item } from "./partition-guard.ts";
+
+export type { Item };
 
 export type VerdictReason = "Valid" | "InvalidSpec" | "DependencyNotReady";
 
@@ -57,54 +66,83 @@ export function declaredCopy<R extends AnyResource>(r: R): R {
   } as R;
 }
 
-type Item = { r: AnyResource; key: string };
-
 /**
- * The applicable part of `declared`. With `applied` (what the engine runs now), a resource whose new
- * spec is invalid keeps its applied version in effect — a typo in a pull request must not unapply a
- * rule (whose objects would then be deprovisioned) or an MA — while its status reports the error.
+ * The applicable part of `declared`, all of one namespace. With `applied` (what the engine runs
+ * now), a resource whose new spec is invalid keeps its applied version in effect — a typo in a pull
+ * request must not unapply a rule (whose objects would then be deprovisioned) or an MA — while its
+ * status reports the error; and a change that would leave an applied resource out is held back.
  */
-export function partitionDeclared(declared: readonly AnyResource[], applied?: ConfigSet): Partition {
-  const items: Item[] = declared.map((r) => ({ r: declaredCopy(r), key: resourceKey(r.kind, r.metadata.namespace, r.metadata.name) }));
-  const first = partitionOnce(items);
+export function partitionDeclared(declared: readonly AnyResource[], applied?: ConfigSet, options: PartitionOptions = {}): Partition {
+  // Every validation below checks CSV paths against the operator's roots (options.paths).
+  const partitionOnce = (all: Item[]) => partitionWith(all, options);
+  const namespaces = new Set(declared.map((r) => r.metadata.namespace ?? ""));
+  if (namespaces.size > 1) throw new Error(`one namespace's resources are partitioned at a time (got ${[...namespaces].sort().join(", ")})`);
   const appliedByName = new Map<string, AnyResource>();
   for (const r of [...(applied?.managementAgents ?? []), ...(applied?.syncRules ?? []), ...(applied?.retentionPolicies ?? [])]) {
     appliedByName.set(`${r.kind}/${r.metadata.name}`, r);
   }
-  const candidates: Item[] = [];
-  const fallbacks = new Map<string, number | undefined>();
+  // Applied resources first: a conflict the validator pins on the later of two resources (a second
+  // RetentionPolicy for one metaverse type) is then the newcomer's, not the incumbent's.
+  const isApplied = (r: AnyResource) => appliedByName.has(`${r.kind}/${r.metadata.name}`);
+  const items: Item[] = [...declared.filter(isApplied), ...declared.filter((r) => !isApplied(r))].map((r) => ({
+    r: declaredCopy(r),
+    key: resourceKey(r.kind, r.metadata.namespace, r.metadata.name),
+  }));
+  const first = partitionOnce(items);
+  if (!applied) return build(first.remaining, first.verdicts);
+
+  // The applied version of every resource still declared, in the declared resource's namespace.
+  const appliedItems = new Map<string, Item>();
   for (const x of items) {
-    const v = first.verdicts.get(x.key)!;
-    if (v.reason !== "InvalidSpec") {
-      candidates.push(x); // valid, or fine on its own: may do once its dependency falls back
-      continue;
-    }
     const old = appliedByName.get(`${x.r.kind}/${x.r.metadata.name}`);
     if (!old) continue;
     const copy = declaredCopy(old);
     copy.metadata.namespace = x.r.metadata.namespace;
-    candidates.push({ r: copy, key: x.key });
-    fallbacks.set(x.key, old.metadata.generation);
+    appliedItems.set(x.key, { r: copy, key: x.key });
   }
-  if (fallbacks.size === 0) return build(first.remaining, first.verdicts);
+  const candidates: Item[] = [];
+  const fallbacks = new Map<string, number | undefined>();
+  for (const x of items) {
+    if (first.verdicts.get(x.key)!.reason !== "InvalidSpec") {
+      candidates.push(x); // valid, or fine on its own: may do once its dependency falls back
+      continue;
+    }
+    const old = appliedItems.get(x.key);
+    if (!old) continue;
+    candidates.push(old);
+    fallbacks.set(x.key, old.r.metadata.generation);
+  }
+  const second = fallbacks.size === 0 ? first : partitionOnce(candidates);
+  const guarded = holdBackChanges(candidates, appliedItems, second, partitionOnce);
+  const final = guarded ? partitionOnce(guarded.items) : second;
+  const held = guarded?.held ?? new Map<string, string>();
 
-  const second = partitionOnce(candidates);
   const verdicts = new Map<string, Verdict>();
-  const included = new Set(second.remaining.map((x) => x.key));
+  const included = new Set(final.remaining.map((x) => x.key));
   for (const x of items) {
     const v = first.verdicts.get(x.key)!;
-    if (v.reason === "InvalidSpec") {
-      const kept = included.has(x.key);
-      const note = kept ? ` (generation ${fallbacks.get(x.key) ?? "?"} stays applied until this is fixed)` : "";
-      verdicts.set(x.key, { ...v, message: v.message + note, appliedGeneration: kept ? fallbacks.get(x.key) : undefined });
-    } else if (included.has(x.key)) {
+    const kept = included.has(x.key);
+    const why = held.get(x.key);
+    // A resource running exactly as declared is not to blame for a conflict a change brought in (a
+    // rule whose MA's change was held back, an incumbent of a duplicate precedence): the change is.
+    const asDeclared = kept && isDeepStrictEqual(appliedItems.get(x.key)?.r.spec, x.r.spec);
+    if (why !== undefined || (v.reason === "InvalidSpec" && !asDeclared)) {
+      const generation = fallbacks.get(x.key) ?? appliedItems.get(x.key)?.r.metadata.generation;
+      const note = kept ? ` (generation ${generation ?? "?"} stays applied until this is fixed)` : "";
+      const base = why !== undefined ? { ...v, valid: false, reason: "InvalidSpec" as const, message: why } : v;
+      verdicts.set(x.key, { ...base, message: trim(base.message, MAX_MESSAGE - note.length) + note, appliedGeneration: kept ? generation : undefined });
+    } else if (kept) {
       verdicts.set(x.key, { ...v, valid: true, reason: "Valid", message: "" });
     } else {
-      const w = second.verdicts.get(x.key);
+      const w = final.verdicts.get(x.key);
       verdicts.set(x.key, v.reason === "DependencyNotReady" || !w ? v : { ...w, reason: "DependencyNotReady", valid: false });
     }
   }
-  return build(second.remaining, verdicts);
+  return build(final.remaining, verdicts);
+}
+
+function trim(text: string, max: number): string {
+  return text.length > max ? text.slice(0, max - 1) + "…" : text;
 }
 
 function build(remaining: Item[], verdicts: Map<string, Verdict>): Partition {
@@ -119,8 +157,15 @@ function build(remaining: Item[], verdicts: Map<string, Verdict>): Partition {
   return { config, verdicts };
 }
 
+/** What the validation of a declared set takes beyond the resources: where CSV files may lie. */
+export type PartitionOptions = Pick<ValidateOptions, "paths">;
+
 /** One validation of a set: InvalidSpec for own errors, DependencyNotReady for what falls with them. */
-function partitionOnce(all: Item[]): { remaining: Item[]; verdicts: Map<string, Verdict> } {
+export function partitionOnce(all: Item[]): { remaining: Item[]; verdicts: Map<string, Verdict> } {
+  return partitionWith(all, {});
+}
+
+function partitionWith(all: Item[], options: PartitionOptions): { remaining: Item[]; verdicts: Map<string, Verdict> } {
   const verdicts = new Map<string, Verdict>();
   const verdict = (x: Item, reason: VerdictReason, message: string) =>
     verdicts.set(x.key, {
@@ -136,9 +181,12 @@ function partitionOnce(all: Item[]): { remaining: Item[]; verdicts: Map<string, 
 
   let remaining = all;
   for (let round = 0; remaining.length > 0; round++) {
-    const { errors } = validateResources(remaining.map((x) => x.r));
+    const { errors } = validateResources(
+      remaining.map((x) => x.r),
+      options,
+    );
     if (errors.length === 0) break;
-    // Errors name kind and name only (no namespace): a name shared across namespaces marks all of them.
+    // Errors name kind and name only: enough, as the set is one namespace's.
     const byResource = new Map<string, ConfigError[]>();
     const unattributed: ConfigError[] = [];
     for (const e of errors) {

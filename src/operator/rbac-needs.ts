@@ -14,11 +14,14 @@ export interface PolicyRule {
 export const WATCH_RULES: PolicyRule[] = [
   // informers (list, watch); get: re-reading an object after a 409 on a status write
   { apiGroups: ["idsync.dev"], resources: ["managementagents", "syncrules", "retentionpolicies"], verbs: ["get", "list", "watch"] },
-  // the finalizer idsync.dev/cleanup (merge patch of metadata.finalizers)
+  // the finalizer idsync.dev/cleanup (merge patch of metadata.finalizers), and removing the one-shot
+  // annotations idsync.dev/run and idsync.dev/allow-deletes once handled (JSON patch: test, remove)
   { apiGroups: ["idsync.dev"], resources: ["managementagents"], verbs: ["patch"] },
   // status through the status subresource (merge patch)
   { apiGroups: ["idsync.dev"], resources: ["managementagents/status", "syncrules/status", "retentionpolicies/status"], verbs: ["patch"] },
-  // connector credentials (passwordSecretRef, connectionSecretRef), from the watched cache
+  // connector credentials (passwordSecretRef, connectionSecretRef), from the watched cache. The
+  // operator lists and watches only opted-in Secrets (label selector idsync.dev/secret=true, a field
+  // selector per --allowed-secret name); RBAC cannot grant by label, so that limit is the operator's.
   { apiGroups: [""], resources: ["secrets"], verbs: ["list", "watch"] },
   // Events, de-duplicated by patching count
   { apiGroups: [""], resources: ["events"], verbs: ["create", "patch"] },

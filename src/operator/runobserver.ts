@@ -1,5 +1,7 @@
 // What happens after every engine run: metrics, a log line, an Event, and the MA's fresh engine
 // status (read right away, inside the run queue, so the status write never waits for the engine).
+// One observer per namespace: its metrics carry a `namespace` label, as MA names are only unique
+// within a namespace.
 import type { Engine } from "../engine/index.ts";
 import type { ManagementAgentStatus, RunResult } from "../engine/types.ts";
 import type { EventRecorder, InvolvedObject } from "./events.ts";
@@ -8,6 +10,8 @@ import type { OperatorMetrics } from "./metrics.ts";
 import type { RunRequest } from "./runqueue.ts";
 
 export interface RunObserverOptions {
+  /** The namespace whose engine runs: a label of every per-MA metric. */
+  namespace: string;
   metrics: OperatorMetrics;
   events: EventRecorder;
   logger: Logger;
@@ -33,10 +37,11 @@ export class RunObserver {
   async finished(result: RunResult, request: RunRequest, engine: Engine): Promise<void> {
     const { metrics } = this.opts;
     const { ma, profile, status, counts } = result;
-    metrics.runs.inc({ ma, profile, result: status });
-    metrics.runDuration.observe(result.durationMs / 1000, { ma, profile });
+    const namespace = this.opts.namespace;
+    metrics.runs.inc({ namespace, ma, profile, result: status });
+    metrics.runDuration.observe(result.durationMs / 1000, { namespace, ma, profile });
     for (const [change, n] of Object.entries(counts)) {
-      if (n > 0 && change !== "unchanged" && change !== "errors") metrics.objectsProcessed.inc({ ma, change }, n);
+      if (n > 0 && change !== "unchanged" && change !== "errors") metrics.objectsProcessed.inc({ namespace, ma, change }, n);
     }
     if (counts.errors > 0) metrics.errors.inc({ kind: "object" }, counts.errors);
     if (status === "failed") metrics.errors.inc({ kind: "run" });
@@ -61,7 +66,7 @@ export class RunObserver {
     for (const name of affected) {
       try {
         const s = await engine.status(name);
-        metrics.pendingExports.set(s.pendingExports.adds + s.pendingExports.updates + s.pendingExports.deletes, { ma: name });
+        metrics.pendingExports.set(s.pendingExports.adds + s.pendingExports.updates + s.pendingExports.deletes, { namespace, ma: name });
         this.opts.statusChanged(name, s);
       } catch (err) {
         this.opts.logger.warn("could not read an MA's status after a run", { ma: name, error: (err as Error).message });

@@ -1,12 +1,22 @@
-// The run queue: the one worker through which every engine call goes. Engine calls are not
+// The run queue: the one worker through which every call to one engine goes. Engine calls are not
 // re-entrant (a run holds the connector space of its MA and the applied configuration), so apply,
 // runs, status reads and clean-ups are executed one after the other, in submission order.
+//
+// One queue per namespace, not one for the operator: each namespace has an engine of its own (its
+// own schema or embedded database, its own run locks), so nothing orders one namespace's calls
+// with another's. A shared queue would make every namespace's apply, status read and finalizer
+// clean-up wait behind any other namespace's hour-long import; with a queue each, a namespace only
+// ever waits for itself. What runs at once across namespaces is bounded by a Gate (gate.ts) around
+// the runs themselves — the heavy part — so parallelism stays within what the pod's cores and the
+// database's connections can take.
+//
 // Run requests are coalesced: asking for "full-sync of hr" while one is already waiting (not yet
 // started) joins that request instead of queueing a second identical run.
 import type { Engine } from "../engine/index.ts";
 import { emptyCounts, type RunProfile, type RunResult } from "../engine/types.ts";
 import { findDatabaseUnavailable } from "../store/pgconfig.ts";
 import type { ScheduleEntry } from "../config/model.ts";
+import { GateClosedError, type Gate } from "./gate.ts";
 import { silentLogger, type Logger } from "./log.ts";
 
 /** A profile, a per-MA "cycle" (import, sync, export), or an export only when something is pending. */
@@ -31,7 +41,10 @@ interface Task {
 }
 
 export interface RunQueueOptions {
-  engine: Engine;
+  /** The engine, or how to get it: opened at the first task (and again after a failed open). */
+  engine: Engine | (() => Promise<Engine>);
+  /** Shared by the queues of all namespaces: how many runs may execute at once. */
+  gate?: Gate;
   logger?: Logger;
   /** Called after every engine run (each step of a cycle), before the next task starts. */
   onRunFinished?: (result: RunResult, request: RunRequest, engine: Engine) => void | Promise<void>;
@@ -57,11 +70,6 @@ export class RunQueue {
 
   constructor(private readonly opts: RunQueueOptions) {
     this.log = opts.logger ?? silentLogger;
-  }
-
-  /** The MA whose task is executing now (secret resolution uses it to pick the namespace). */
-  get currentMa(): string | undefined {
-    return this.current?.ma;
   }
 
   /** What is waiting or running for an MA (status: Reconciling). */
@@ -139,7 +147,8 @@ export class RunQueue {
     for (let task = this.tasks.shift(); task; task = this.stopped ? undefined : this.tasks.shift()) {
       this.current = task;
       try {
-        task.resolve(await task.run(this.opts.engine));
+        const engine = typeof this.opts.engine === "function" ? await this.opts.engine() : this.opts.engine;
+        task.resolve(await task.run(engine));
       } catch (e) {
         this.log.warn("engine task failed", { task: task.label, ma: task.ma, error: (e as Error).message });
         task.reject(e);
@@ -162,9 +171,15 @@ export class RunQueue {
   private async execute(engine: Engine, req: RunRequest): Promise<RunResult[]> {
     const staging = this.opts.isStaging?.(req.ma) ?? false;
     const run = async (profile: RunProfile) => {
-      const startedAt = new Date();
+      const signal = this.abort.signal;
+      let startedAt = new Date();
+      const execute = () => {
+        startedAt = new Date();
+        return engine.run(req.ma, profile, { allowDeletes: req.allowDeletes, signal });
+      };
       try {
-        return await this.finished(await engine.run(req.ma, profile, { allowDeletes: req.allowDeletes, signal: this.abort.signal }), req, engine);
+        const result = this.opts.gate ? await this.opts.gate.with(execute, signal).catch(stoppedWaiting) : await execute();
+        return await this.finished(result, req, engine);
       } catch (e) {
         // The engine records a failed run and returns it; it throws when the database is what failed
         // and it could not. Reported like any failed run (log, metrics, Event, status), then the
@@ -192,6 +207,11 @@ export class RunQueue {
         return [await run(req.profile)];
     }
   }
+}
+
+/** A queue stopped while its run waited for a slot: the run never started. */
+function stoppedWaiting(e: unknown): never {
+  throw e instanceof GateClosedError ? new StoppedError() : e;
 }
 
 /** A failed run the database could not record (it has no run id). */

@@ -1,5 +1,6 @@
 // The real kubectl against the test API server: discovery good enough to apply CRDs and custom
-// resources (--validate=false: no OpenAPI here), get them (server-side Table printing) and delete them.
+// resources (--validate=false: no OpenAPI here), get them (server-side Table printing) and delete
+// them; `kubectl create namespace|secret|configmap`, which send protobuf.
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
@@ -90,6 +91,18 @@ describe("kubectl", async () => {
     assert.match(await kubectl("patch", "ta", "hr", "--type", "merge", "-p", '{"spec":{"stagingMode":true}}'), /patched/);
     assert.match(await kubectl("delete", "ta", "hr"), /testagent.idsync.dev "hr" deleted/);
     await assert.rejects(kubectl("get", "ta", "hr"), /NotFound|not found/);
+  });
+
+  it("creates a namespace, a Secret and a ConfigMap with kubectl create (protobuf bodies), and labels the Secret", { skip: missing }, async () => {
+    assert.match(await kubectl("create", "namespace", "team-a"), /namespace\/team-a created/);
+    assert.match(await kubectl("-n", "team-a", "create", "secret", "generic", "ldap-bind", "--from-literal=password=hunter2"), /secret\/ldap-bind created/);
+    assert.match(await kubectl("-n", "team-a", "label", "secret", "ldap-bind", "idsync.dev/secret=true"), /labeled/);
+    assert.match(await kubectl("-n", "team-a", "create", "configmap", "settings", "--from-literal=a=b"), /configmap\/settings created/);
+    const secret = JSON.parse(await kubectl("-n", "team-a", "get", "secret", "ldap-bind", "-o", "json"));
+    assert.equal(Buffer.from(secret.data.password, "base64").toString(), "hunter2");
+    assert.deepEqual(secret.metadata.labels, { "idsync.dev/secret": "true" });
+    assert.equal(secret.type, "Opaque");
+    assert.match(await kubectl("get", "namespaces", "-o", "name"), /^namespace\/team-a$/m);
   });
 
   it("applies the CRDs in crds/ and every example custom resource, gets and deletes them", { skip: missing }, async (t) => {

@@ -8,6 +8,7 @@ import {
 } from "./errors.ts";
 import { serverSideApply, trackUpdate, type Scope } from "./fields.ts";
 import { deepEqual, jsonPatch, mergePatch, PATCH_TYPES } from "./patch.ts";
+import { decodeProtobufObject, PROTOBUF } from "./protobuf.ts";
 import { apiVersionOf, type KObject, type ResourceType } from "./resources.ts";
 import type { ObjectStore } from "./store.ts";
 
@@ -42,7 +43,9 @@ export function view(type: ResourceType, stored: KObject): KObject {
 }
 
 function parseBody(w: WriteRequest, asYaml = false): KObject {
-  // kubectl's typed commands (`kubectl create secret`) send protobuf; this server speaks JSON and YAML only.
+  // kubectl's typed commands (`kubectl create namespace|secret|configmap`) send protobuf: decoded
+  // for those types (protobuf.ts); any other protobuf or CBOR body is a 415.
+  if (!asYaml && w.contentType.startsWith(PROTOBUF)) return decodeProtobufObject(w.body, w.type.kind);
   if (/protobuf|cbor/.test(w.contentType)) throw unsupportedMediaType(["application/json", "application/yaml"]);
   let parsed: unknown;
   try {

@@ -73,7 +73,7 @@ test("the cycle summary says what failed, and counts each failing object once", 
   await t.test("a directory that is down fails the cycle and says so", async () => {
     writeCsv(join(dir, "hr.csv"), HR_COLUMNS, [...[1, 2, 3, 4].map((n) => person(n)), person(9, { employeeId: "E00X9" })]);
     const ldap = hrAgent(dir, {}, "ldap");
-    ldap.spec.connector = { type: "ldap", ldap: { url: "ldap://127.0.0.1:1", bindDN: "cn=x", passwordSecretRef: { name: "ldap", key: "password" }, baseDN: "dc=example,dc=org" } };
+    ldap.spec.connector = { type: "ldap", ldap: { url: "ldap://127.0.0.1:1", bindDN: "cn=x", passwordSecretRef: { name: "ldap", key: "password" }, baseDN: "dc=example,dc=org", allowInsecureBind: true } };
     ldap.spec.objectTypes = [{ name: "person", anchor: ["entryUUID"], objectClasses: ["inetOrgPerson"], attributes: [{ name: "entryUUID" }, { name: "uid" }] }];
     writeConfig(dir, { ...config, managementAgents: [...config.managementAgents, ldap] });
     const r = await idsync(["--database", pg.url, "cycle", "-f", dir], { env: { IDSYNC_SECRET_LDAP_PASSWORD: "x" } });

@@ -14,7 +14,8 @@ test("the example configuration loads without errors and skips non-idsync docume
   assert.deepEqual(result.config.retentionPolicies.map((r) => r.metadata.name), ["people"]);
   // The Kustomization and the Secret are not idsync resources.
   assert.equal(result.resources.length, 6);
-  assert.deepEqual(result.config.syncRules[2].source, { file: join(VALID, "rules/hr.yaml"), line: 1, document: 0 });
+  // root: the configuration folder the file was read from (what a CSV path may not leave).
+  assert.deepEqual(result.config.syncRules[2].source, { file: join(VALID, "rules/hr.yaml"), line: 1, document: 0, root: VALID });
 
   const mv = inferMetaverseSchema(result.config);
   const person = mv.get("person");

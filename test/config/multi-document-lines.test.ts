@@ -44,8 +44,8 @@ spec:
   assert.deepEqual(
     result.resources.map((r) => [r.metadata.name, r.source]),
     [
-      ["hr", { file, line: 3, document: 0 }],
-      ["hr-inbound", { file, line: 17, document: 3 }],
+      ["hr", { file, line: 3, document: 0, root: dir }],
+      ["hr-inbound", { file, line: 17, document: 3, root: dir }],
     ],
   );
   // A field error is placed on the field's own line, inside the right document.

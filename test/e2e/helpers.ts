@@ -84,6 +84,9 @@ export async function startExample(opts: { people?: number; slapd?: Slapd } = {}
   };
   if (opts.people !== undefined) writeHr(readHr().slice(0, opts.people));
 
+  // The example reads the quick start's HR file, outside its own folder: its README runs the CLI
+  // with IDSYNC_ALLOW_PATHS for that folder, and so do these tests' CLI processes (they inherit it).
+  process.env.IDSYNC_ALLOW_PATHS = join(dir, "quickstart", "data");
   const loaded = await loadConfigDirectory(config);
   if (!loaded.config) throw new Error(`the example does not load: ${JSON.stringify(loaded.errors)}`);
   const engine = await openEngine({

@@ -7,7 +7,7 @@ import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { join } from "node:path";
 import { testDatabase, type TestDatabase } from "../harness/postgres.ts";
-import { apply, eventually, get, hrInboundRule, hrMa, LEASE, OPERATOR_NS, person, startCluster, writeHr, type Cluster } from "./helpers.ts";
+import { apply, csvRootOf, eventually, get, hrInboundRule, hrMa, LEASE, OPERATOR_NS, person, startCluster, writeHr, type Cluster } from "./helpers.ts";
 
 const BIN = fileURLToPath(new URL("../../bin/idsync.js", import.meta.url));
 
@@ -27,7 +27,7 @@ describe("idsync operator", () => {
     writeHr(cluster.dir, [person(1)]);
     await apply(cluster, hrMa(cluster.dir));
     await apply(cluster, hrInboundRule());
-    const child = spawn(process.execPath, [BIN, "operator", "--kubeconfig", cluster.operatorKubeconfig, "--metrics-port", "0"], {
+    const child = spawn(process.execPath, [BIN, "operator", "--kubeconfig", cluster.operatorKubeconfig, "--metrics-port", "0", "--csv-root", csvRootOf(cluster)], {
       env: { ...process.env, IDSYNC_DATABASE_URL: db.url, POD_NAMESPACE: OPERATOR_NS, POD_NAME: "idsync-abc", IDSYNC_LEASE_NAME: LEASE },
       cwd: join(cluster.dir),
       stdio: ["ignore", "pipe", "inherit"],

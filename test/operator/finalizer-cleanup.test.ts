@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { join } from "node:path";
 import { openEngine } from "../../src/engine/index.ts";
-import { openDatabase } from "../../src/store/db.ts";
+import { openDatabase, schemaForNamespace } from "../../src/store/db.ts";
 import {
   NS,
   apply,
@@ -39,7 +39,8 @@ describe("a deleted ManagementAgent", () => {
     await remove(s.cluster, "ManagementAgent", "hr");
     await eventually(async () => (await get(s.cluster, "ManagementAgent", "hr")) === undefined, "hr to be gone");
 
-    const engine = await openEngine({ database: await openDatabase({ url: s.db.url }) });
+    // The namespace's engine: its own schema on the operator's database.
+    const engine = await openEngine({ database: await openDatabase({ url: s.db.url, schema: schemaForNamespace(NS) }) });
     try {
       const status = await engine.status("hr");
       assert.equal(status.connectorSpace.total, 0, "hr's connector space is cleared");

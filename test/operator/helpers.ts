@@ -14,6 +14,8 @@ import type { AnyResource } from "../../src/config/model.ts";
 import { directoryAgent, directoryOutbound, HR_COLUMNS, hrAgent, hrInbound, retention, writeCsv } from "../engine/builders.ts";
 import { after, before } from "node:test";
 import { testDatabase, type TestDatabase } from "../harness/postgres.ts";
+import { openEngine, type Engine } from "../../src/engine/index.ts";
+import { openDatabase, schemaForNamespace } from "../../src/store/db.ts";
 
 export const NS = "idsync-test";
 export const OPERATOR_NS = "idsync-system";
@@ -88,6 +90,17 @@ export const FAST: Partial<OperatorOptions> = {
   informers: { backoffInitialMs: 50, backoffMaxMs: 500 },
 };
 
+/**
+ * The CSV root the operator tests declare: their temp dir, so an MA's path is `test/hr.csv` (the
+ * operator refuses absolute paths and anything outside a declared root).
+ */
+export const CSV_ROOT = "test";
+
+/** The --csv-root declaration of a cluster's temp dir. */
+export function csvRootOf(cluster: Pick<Cluster, "dir">): string {
+  return `${CSV_ROOT}=${cluster.dir}`;
+}
+
 export function startOperator(cluster: Cluster, database: string, opts: Partial<OperatorOptions> = {}): RunningOperator {
   const controller = new AbortController();
   const logs: string[] = [];
@@ -110,6 +123,7 @@ export function startOperator(cluster: Cluster, database: string, opts: Partial<
     logger,
     onListening: resolvePort,
     signal: controller.signal,
+    csvRoots: [csvRootOf(cluster)],
     ...FAST,
     ...opts,
   });
@@ -155,8 +169,45 @@ export async function remove(cluster: Cluster, kind: string, name: string, names
   await cluster.custom.deleteNamespacedCustomObject({ ...GROUP, namespace, plural: plural(kind), name });
 }
 
-export async function annotate(cluster: Cluster, kind: string, name: string, annotations: Record<string, string | null>): Promise<void> {
-  await cluster.custom.patchNamespacedCustomObject({ ...GROUP, namespace: NS, plural: plural(kind), name, body: { metadata: { annotations } } }, MERGE);
+export async function annotate(cluster: Cluster, kind: string, name: string, annotations: Record<string, string | null>, namespace = NS): Promise<void> {
+  await cluster.custom.patchNamespacedCustomObject({ ...GROUP, namespace, plural: plural(kind), name, body: { metadata: { annotations } } }, MERGE);
+}
+
+// ---------------------------------------------------------------- a second namespace
+
+/** The hostile tenant of the namespace tests: a namespace of its own, beside NS. */
+export const OTHER_NS = "idsync-other";
+
+export async function createNamespace(cluster: Cluster, name: string): Promise<void> {
+  await cluster.core.createNamespace({ body: { metadata: { name } } });
+}
+
+/** A copy of a CR in another namespace (optionally renamed). */
+export function inNamespace(o: Obj, namespace: string, name = o.metadata.name): Obj {
+  return { ...o, metadata: { ...o.metadata, namespace, name }, spec: structuredClone(o.spec) };
+}
+
+/** The same CR reading and writing its CSV file in a subfolder of the CSV root (`other/hr.csv`). */
+export function inSubfolder(o: Obj, folder: string): Obj {
+  const copy = { ...o, spec: structuredClone(o.spec) };
+  const csv = copy.spec?.connector?.csv;
+  if (csv) csv.path = csv.path.replace(/([^/]+)$/, `${folder}/$1`);
+  return copy;
+}
+
+/** Runs fn on one namespace's engine: its schema on the operator's database. */
+export async function withNamespaceEngine<T>(url: string, namespace: string, fn: (engine: Engine) => Promise<T>): Promise<T> {
+  const engine = await openEngine({ database: await openDatabase({ url, schema: schemaForNamespace(namespace) }) });
+  try {
+    return await fn(engine);
+  } finally {
+    await engine.close();
+  }
+}
+
+/** How many metaverse objects one namespace's engine holds. */
+export function metaverseCount(url: string, namespace: string): Promise<number> {
+  return withNamespaceEngine(url, namespace, async (e) => (await e.database.query<{ n: number }>(`select count(*)::int as n from mv_object`)).rows[0].n);
 }
 
 export function condition(o: Obj | undefined, type: string): { status: string; reason: string; message: string; observedGeneration?: number; lastTransitionTime: string } | undefined {
@@ -182,8 +233,8 @@ export async function eventually<T>(check: () => Promise<T | undefined | false> 
 // ---------------------------------------------------------------- an HR source and a directory target
 
 // The same HR source and directory target as the engine tests (test/engine/builders.ts), as custom
-// resources: in the test namespace, with absolute CSV paths (the operator has no YAML file to be
-// relative to), and without the manager reference, which these tests do not need.
+// resources: in the test namespace, with CSV paths under the CSV root startOperator declares for the
+// cluster's temp dir (`test/hr.csv`), and without the manager reference, which these tests do not need.
 const IN_FLOWS = [
   { target: "employeeId", expression: "source.employeeId" },
   { target: "displayName", expression: 'source.givenName + " " + source.sn' },
@@ -195,21 +246,21 @@ const OUT_FLOWS = [
   { target: "department", expression: "mv.department" },
 ];
 
-function asCustomResource(r: AnyResource, dir?: string): Obj {
+function asCustomResource(r: AnyResource): Obj {
   const { source: _source, ...rest } = r;
   const spec = JSON.parse(JSON.stringify(rest.spec));
-  if (dir && spec.connector?.csv) spec.connector.csv.path = join(dir, spec.connector.csv.path);
+  if (spec.connector?.csv) spec.connector.csv.path = `${CSV_ROOT}/${spec.connector.csv.path}`;
   return { ...rest, metadata: { ...rest.metadata, namespace: NS }, spec };
 }
 
 export function hrMa(dir: string, extra: Record<string, unknown> = {}): Obj {
-  return asCustomResource(hrAgent(dir, extra), dir);
+  return asCustomResource(hrAgent(dir, extra));
 }
 
 export function directoryMa(dir: string, extra: Record<string, unknown> = {}): Obj {
   const ma = directoryAgent(dir, extra);
   for (const t of ma.spec.objectTypes) t.attributes = t.attributes.filter((a) => a.name !== "manager");
-  return asCustomResource(ma, dir);
+  return asCustomResource(ma);
 }
 
 export function hrInboundRule(extra: Record<string, unknown> = {}): Obj {

@@ -9,6 +9,7 @@ import {
   annotate,
   apply,
   condition,
+  CSV_ROOT,
   eventually,
   get,
   hrInboundRule,
@@ -27,7 +28,7 @@ import { HR_COLUMNS, writeCsv } from "../engine/builders.ts";
 function brokenMa(dir: string, filter: string): Obj {
   const ma = hrMa(dir, { filter });
   ma.metadata.name = "contractors";
-  ma.spec.connector.csv.path = join(dir, "contractors.csv");
+  ma.spec.connector.csv.path = `${CSV_ROOT}/contractors.csv`;
   return ma;
 }
 

@@ -9,6 +9,7 @@ import { fileURLToPath } from "node:url";
 import { testDatabase, type TestDatabase } from "../harness/postgres.ts";
 import {
   apply,
+  csvRootOf,
   directoryMa,
   directoryOutboundRule,
   eventually,
@@ -43,6 +44,8 @@ function startReplica(cluster: Cluster, database: string, identity: string): Rep
       IDSYNC_TEST_OPERATOR_DATABASE: database,
       IDSYNC_TEST_IDENTITY: identity,
       IDSYNC_TEST_LEASE_NAMESPACE: OPERATOR_NS,
+      // The operator reads its CSV roots from here when --csv-root is not given.
+      IDSYNC_CSV_ROOTS: csvRootOf(cluster),
     },
     stdio: ["ignore", "pipe", "inherit"],
   });

@@ -72,11 +72,38 @@ describe("partitionDeclared", () => {
     assert.deepEqual(fresh.config.managementAgents, []);
   });
 
-  it("refuses one name in two namespaces: the engine's names are global", () => {
-    const { config, verdicts } = partitionDeclared([inNs(hrAgent("/d"), "a"), inNs(hrAgent("/d"), "b")]);
-    assert.equal(verdicts.get(resourceKey("ManagementAgent", "a", "hr"))!.reason, "InvalidSpec");
-    assert.equal(verdicts.get(resourceKey("ManagementAgent", "b", "hr"))!.reason, "InvalidSpec");
-    assert.match(verdicts.get(resourceKey("ManagementAgent", "b", "hr"))!.message, /already declared/);
-    assert.deepEqual(config.managementAgents, []);
+  it("partitions one namespace at a time: the same name in two namespaces is two resources", () => {
+    // Each namespace is an engine of its own (the operator partitions them apart): names are unique
+    // per namespace, and a set spanning two is a programming error, not a validation error.
+    assert.throws(() => partitionDeclared([inNs(hrAgent("/d"), "a"), inNs(hrAgent("/d"), "b")]), /one namespace's resources/);
+    for (const ns of ["a", "b"]) {
+      const { config, verdicts } = partitionDeclared([inNs(hrAgent("/d"), ns), inNs(hrInbound(), ns)]);
+      assert.equal(verdicts.get(resourceKey("ManagementAgent", ns, "hr"))!.reason, "Valid");
+      assert.deepEqual(names(config.managementAgents), ["hr"]);
+    }
+  });
+
+  it("holds back a valid change that would unapply an applied resource", () => {
+    const applied = partitionDeclared([hrAgent("/d"), hrInbound()].map((r) => inNs(r))).config;
+    // hr drops `department`, which hr-inbound flows: on its own a valid MA, but it breaks the rule.
+    const narrowed = hrAgent("/d");
+    narrowed.spec.objectTypes[0].attributes = narrowed.spec.objectTypes[0].attributes.filter((a) => a.name !== "department");
+    const { config, verdicts } = partitionDeclared([inNs(narrowed), inNs(hrInbound())], applied);
+    const ma = verdicts.get(resourceKey("ManagementAgent", "team", "hr"))!;
+    assert.equal(ma.reason, "InvalidSpec");
+    assert.match(ma.message, /this change would unapply SyncRule 'hr-inbound'.*department/);
+    assert.match(ma.message, /stays applied until this is fixed/);
+    assert.equal(verdicts.get(resourceKey("SyncRule", "team", "hr-inbound"))!.reason, "Valid");
+    assert.deepEqual(names(config.syncRules), ["hr-inbound"], "the rule stays applied");
+    assert.ok(config.managementAgents[0].spec.objectTypes[0].attributes.some((a) => a.name === "department"), "with hr's applied version");
+
+    // The same MA change together with the rule's matching change is applied: nothing is lost.
+    const flows = (hrInbound().spec.attributeFlows ?? []).filter((f) => !f.expression.includes("department"));
+    const both = partitionDeclared([inNs(narrowed), inNs(hrInbound({ attributeFlows: flows }))], applied);
+    assert.ok([...both.verdicts.values()].every((v) => v.valid), JSON.stringify([...both.verdicts.values()]));
+    assert.ok(!both.config.managementAgents[0].spec.objectTypes[0].attributes.some((a) => a.name === "department"));
+
+    // Deleting is not a change held back: the rule of a deleted MA goes with it.
+    assert.deepEqual(partitionDeclared([inNs(hrInbound())], applied).config.syncRules, []);
   });
 });

@@ -89,13 +89,13 @@ describe("probes and metrics", () => {
 
     const metrics = await eventually(async () => {
       const m = (await fetchText(port, "/metrics")).text;
-      return /idsync_runs_total\{ma="directory",profile="export",result="success"\} 1/.test(m) && /^idsync_pending_exports\{ma="directory"\} 0$/m.test(m) ? m : undefined;
+      return /idsync_runs_total\{ma="directory",namespace="idsync-test",profile="export",result="success"\} 1/.test(m) && /^idsync_pending_exports\{ma="directory",namespace="idsync-test"\} 0$/m.test(m) ? m : undefined;
     }, "the export to be counted");
-    assert.match(metrics, /^idsync_runs_total\{ma="hr",profile="full-import",result="success"\} 1$/m);
-    assert.match(metrics, /^idsync_objects_processed_total\{change="projections",ma="hr"\} 2$/m);
-    assert.match(metrics, /^idsync_run_duration_seconds_count\{ma="hr",profile="full-sync"\} 1$/m);
+    assert.match(metrics, /^idsync_runs_total\{ma="hr",namespace="idsync-test",profile="full-import",result="success"\} 1$/m);
+    assert.match(metrics, /^idsync_objects_processed_total\{change="projections",ma="hr",namespace="idsync-test"\} 2$/m);
+    assert.match(metrics, /^idsync_run_duration_seconds_count\{ma="hr",namespace="idsync-test",profile="full-sync"\} 1$/m);
     assert.match(metrics, /^idsync_leader 1$/m);
     assert.match(metrics, /^idsync_workqueue_depth \d+$/m);
-    assert.match(metrics, /^idsync_pending_exports\{ma="directory"\} 0$/m);
+    assert.match(metrics, /^idsync_pending_exports\{ma="directory",namespace="idsync-test"\} 0$/m);
   });
 });

@@ -6,7 +6,9 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { allows, flattenRules, leaseRules, WATCH_RULES } from "../../src/operator/rbac-needs.ts";
 import { testDatabase, type TestDatabase } from "../harness/postgres.ts";
-import { apply, eventually, get, hrInboundRule, hrMa, LEASE, NS, person, remove, startCluster, startOperator, writeHr, type Cluster } from "./helpers.ts";
+import { apply, CSV_ROOT, eventually, get, hrInboundRule, hrMa, LEASE, NS, person, remove, startCluster, startOperator, writeHr, type Cluster } from "./helpers.ts";
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
 
 describe("the operator's API calls", () => {
   let cluster: Cluster;
@@ -28,7 +30,8 @@ describe("the operator's API calls", () => {
     // An MA whose "file" is a directory fails on every scheduled run: the same Warning again and again.
     const ghost = hrMa(cluster.dir, { schedule: [{ profile: "full-import", every: "1s" }] });
     ghost.metadata.name = "ghost";
-    ghost.spec.connector.csv.path = cluster.dir;
+    mkdirSync(join(cluster.dir, "ghost"));
+    ghost.spec.connector.csv.path = `${CSV_ROOT}/ghost`;
     await apply(cluster, ghost);
 
     const operator = startOperator(cluster, db.url);

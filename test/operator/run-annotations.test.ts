@@ -29,7 +29,7 @@ describe("run annotations", () => {
 
   const exportRuns = async () => {
     const text = await (await fetch(`http://127.0.0.1:${await s.operator.port}/metrics`)).text();
-    return [...text.matchAll(/^idsync_runs_total\{ma="directory",profile="export",result="[^"]+"\} (\d+)$/gm)].reduce((n, m) => n + Number(m[1]), 0);
+    return [...text.matchAll(/^idsync_runs_total\{ma="directory",namespace="idsync-test",profile="export",result="[^"]+"\} (\d+)$/gm)].reduce((n, m) => n + Number(m[1]), 0);
   };
 
   it("run a profile on request, hold deletes over the threshold, and release them once", async () => {

@@ -1,6 +1,8 @@
-// Connector credentials come from a Secret in the MA's namespace (passwordSecretRef), read from
-// the watched cache: while it is missing the MA says so (Ready=False, SecretNotFound); once it
-// exists the LDAP import binds with it. The password never shows in logs, status or Events.
+// Connector credentials come from an opted-in Secret (label idsync.dev/secret: "true") in the MA's
+// namespace (passwordSecretRef), read from the watched cache: while it is missing the MA says so
+// (Ready=False, SecretNotFound); once it exists the LDAP import binds with it (plain ldap:// to the
+// loopback slapd, which the MA accepts with allowInsecureBind). The password never shows in logs,
+// status or Events.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { startSlapd, type Slapd } from "../harness/slapd.ts";
@@ -29,7 +31,7 @@ describe("Secret credentials", () => {
       kind: "ManagementAgent",
       metadata: { name: "directory", namespace: NS },
       spec: {
-        connector: { type: "ldap", ldap: { url: slapd.url, bindDN: slapd.bindDN, passwordSecretRef: { name: "ldap-bind", key: "password" }, baseDN: `ou=people,${slapd.suffix}` } },
+        connector: { type: "ldap", ldap: { url: slapd.url, bindDN: slapd.bindDN, passwordSecretRef: { name: "ldap-bind", key: "password" }, baseDN: `ou=people,${slapd.suffix}`, allowInsecureBind: true } },
         objectTypes: [{ name: "person", anchor: ["entryUUID"], objectClasses: ["inetOrgPerson"], attributes: [{ name: "entryUUID" }, { name: "uid" }, { name: "cn" }] }],
       },
     });
@@ -39,7 +41,7 @@ describe("Secret credentials", () => {
     }, "Ready=False SecretNotFound");
     assert.match(condition(missing, "Ready")!.message, new RegExp(`Secret ${NS}/ldap-bind not found`));
 
-    await cluster.core.createNamespacedSecret({ namespace: NS, body: { metadata: { name: "ldap-bind" }, stringData: { password: slapd.password } } });
+    await cluster.core.createNamespacedSecret({ namespace: NS, body: { metadata: { name: "ldap-bind", labels: { "idsync.dev/secret": "true" } }, stringData: { password: slapd.password } } });
     await annotate(cluster, "ManagementAgent", "directory", { "idsync.dev/run": "full-import@secret" });
     const imported = await eventually(async () => {
       const o = await get(cluster, "ManagementAgent", "directory");

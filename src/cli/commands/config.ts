@@ -3,7 +3,7 @@ import { loadValidConfig, openEngineFor, type GlobalOptions } from "../context.t
 import type { Output } from "../output.ts";
 
 export async function applyCommand(g: GlobalOptions, out: Output, dir: string): Promise<number> {
-  const config = await loadValidConfig(dir);
+  const config = await loadValidConfig(dir, g);
   const engine = await openEngineFor(g);
   try {
     const result = await engine.apply(config);

@@ -21,7 +21,7 @@ import {
   type PlanReport,
   type ValidateFormat,
 } from "../../gitops/index.ts";
-import { loadValidConfig, openDb, UsageError, type GlobalOptions } from "../context.ts";
+import { loadValidConfig, openDb, pathPolicy, UsageError, type GlobalOptions } from "../context.ts";
 import type { Output } from "../output.ts";
 
 /** main.ts's wrapper: runs a command with the global options and records its exit code. */
@@ -93,7 +93,7 @@ export function registerGitopsCommands(program: Command, action: CommandAction):
 
 export async function validateCommand(g: GlobalOptions, dir: string): Promise<number> {
   if (!existsSync(dir)) throw new UsageError(`configuration directory not found: ${dir}`);
-  const loaded = await loadConfigDirectory(dir);
+  const loaded = await loadConfigDirectory(dir, { paths: pathPolicy(g) });
   process.stdout.write(renderValidation({ directory: dir, resources: loaded.resources, errors: loaded.errors }, String(g.output) as ValidateFormat));
   return loaded.errors.length === 0 ? 0 : 1;
 }
@@ -118,7 +118,7 @@ function samplesOption(s: string): number {
 
 export async function planCommand(g: GlobalOptions, out: Output, opts: PlanCommandOptions): Promise<number> {
   const samples = samplesOption(opts.samples);
-  const proposed = await loadValidConfig(opts.file);
+  const proposed = await loadValidConfig(opts.file, g);
   const db = await openDb(g);
   let report: PlanReport;
   try {
@@ -134,7 +134,7 @@ export async function planCommand(g: GlobalOptions, out: Output, opts: PlanComma
 
 export async function driftCommand(g: GlobalOptions, _out: Output, opts: DriftCommandOptions, databaseGiven: boolean): Promise<number> {
   const samples = samplesOption(opts.samples);
-  const declared = await loadValidConfig(opts.file);
+  const declared = await loadValidConfig(opts.file, g);
   const cluster = opts.cluster === undefined || opts.cluster === false ? undefined : { kubeconfig: typeof opts.cluster === "string" ? opts.cluster : undefined, namespace: opts.namespace };
   if (!cluster && opts.namespace) throw new UsageError("--namespace applies to --cluster only");
   const db = !cluster || databaseGiven ? await openDb(g) : undefined;

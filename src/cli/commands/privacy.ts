@@ -13,7 +13,7 @@ import { collectSubject, subjectHashOf } from "../../privacy/collect.ts";
 import { subjectCsv } from "../../privacy/csv.ts";
 import { anchorHash, privacySalt, unsuppress } from "../../privacy/hash.ts";
 import { connectorSpaceNames } from "../../privacy/subject.ts";
-import { openEngineFor, secretResolver, UsageError, type GlobalOptions } from "../context.ts";
+import { openEngineFor, pathPolicy, secretResolver, UsageError, type GlobalOptions } from "../context.ts";
 import { table, type Output } from "../output.ts";
 import { resolveSubject, searchCommand, showCommand, type SearchOptions } from "./inspect.ts";
 
@@ -133,7 +133,7 @@ async function eraseCommand(g: GlobalOptions, out: Output, name: string, opts: E
   const engine = await openEngineFor(g);
   try {
     const subject = await resolveSubject(engine.database, name);
-    const base = { keepTargets: opts.keepTargets, actor: currentActor(opts.actor), secrets: secretResolver(g) };
+    const base = { keepTargets: opts.keepTargets, actor: currentActor(opts.actor), secrets: secretResolver(g), paths: pathPolicy(g) };
     const plan = await eraseSubject(engine, subject, { ...base, dryRun: true });
     if (opts.dryRun) {
       if (out.format === "json") out.json(plan);

@@ -24,7 +24,7 @@ export async function runCommand(g: GlobalOptions, out: Output, ma: string, prof
   if (opts.allowDeletes && profile.endsWith("-sync")) throw new UsageError("--allow-deletes applies to imports and exports (what the deletion guard holds), not to syncs");
   const engine = await openEngineFor(g);
   try {
-    if (opts.file) await engine.apply(await loadValidConfig(opts.file));
+    if (opts.file) await engine.apply(await loadValidConfig(opts.file, g));
     const result = await engine.run(ma, profile as RunProfile, { allowDeletes: opts.allowDeletes, onProgress: out.progress });
     out.endProgress();
     if (out.format === "json") out.json(result);
@@ -39,7 +39,7 @@ export async function cycleCommand(g: GlobalOptions, out: Output, opts: RunComma
   const engine = await openEngineFor(g);
   try {
     if (opts.file) {
-      const applied = await engine.apply(await loadValidConfig(opts.file));
+      const applied = await engine.apply(await loadValidConfig(opts.file, g));
       if (out.format === "text" && applied.changed.length > 0) {
         out.line(`Applied ${applied.changed.length} configuration change(s): ${applied.changed.map((c) => `${c.kind}/${c.name} ${c.change}`).join(", ")}`);
       }

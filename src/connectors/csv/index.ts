@@ -1,8 +1,15 @@
 // The CSV connector: one file holds the objects of one object type, one row each. Import streams
 // the file in batches; a delta import is a full snapshot unless the file is byte-for-byte unchanged;
 // export rewrites the whole file atomically, rows sorted by anchor.
+//
+// Where the file may be: with a path policy (ctx.paths: the CLI's configuration folder, the
+// operator's CSV roots) the path must resolve inside its folder, and before every read or write
+// the real path (symbolic links followed) must still lie inside it; the connector then opens that
+// real path. Limits on rows, records and values: limits.ts.
 import { resolve } from "node:path";
 import type { ManagementAgent } from "../../config/model.ts";
+import { resolveDataPath } from "../../config/paths.ts";
+import { PathOutsideRootError, realPathWithin } from "../files.ts";
 import type {
   Connector,
   ConnectorContext,
@@ -14,8 +21,9 @@ import type {
   ImportedObject,
   ImportProblem,
 } from "../types.ts";
-import { CsvFileReader, hashFile } from "./read.ts";
+import { CsvFileReader, CsvFormatError, hashFile } from "./read.ts";
 import { ColumnMap } from "./schema.ts";
+import { DEFAULT_MAX_OBJECTS } from "./limits.ts";
 import { applyExports, type CsvTarget } from "./write.ts";
 
 export { CsvFormatError } from "./read.ts";
@@ -33,17 +41,18 @@ export function createCsvConnector(ma: ManagementAgent, ctx: ConnectorContext): 
     exportBatchSize: Number.POSITIVE_INFINITY,
     // Exports rewrite the file; a delta that skipped an unchanged-looking file could miss a refuted export.
     snapshotAfterExport: true,
-    fullImport: () => importBatches(target, new CsvFileReader(target.file, target.delimiter, ctx.signal), ctx.signal),
+    fullImport: () => fullImport(target, ctx.signal),
     async deltaImport(watermark: string | undefined): Promise<DeltaImport> {
-      const now = await hashFile(target.file);
+      const t = await located(target);
+      const now = await hashFile(t.file);
       if (watermark !== undefined && sha256Of(watermark) === now.sha256) {
         // Unchanged content. Not an empty snapshot: that would mean "every object was deleted".
         return { mode: "changes", batches: noBatches(), watermark: async () => formatWatermark(now.sha256, now.mtime) };
       }
-      const reader = new CsvFileReader(target.file, target.delimiter, ctx.signal);
+      const reader = new CsvFileReader(t.file, t.delimiter, ctx.signal);
       return {
         mode: "snapshot",
-        batches: upserts(importBatches(target, reader, ctx.signal)),
+        batches: upserts(importBatches(t, reader, ctx.signal)),
         // The hash of the bytes actually imported, not of what the file holds by now.
         watermark: async () => {
           const sha = reader.digest();
@@ -52,7 +61,7 @@ export function createCsvConnector(ma: ManagementAgent, ctx: ConnectorContext): 
       };
     },
     export(operations: ExportOperation[]): Promise<ExportResult[]> {
-      const run = exporting.then(() => applyExports(target, operations));
+      const run = exporting.then(async () => applyExports(await located(target), operations));
       exporting = run.catch(() => undefined);
       return run;
     },
@@ -76,7 +85,24 @@ function settingsOf(ma: ManagementAgent, ctx: ConnectorContext): CsvTarget {
     throw new Error(csv.objectType === undefined ? `ManagementAgent ${ma.metadata.name}: no object type declared` : `${where}.objectType: no object type '${csv.objectType}'`);
   }
   if (type.anchor.length === 0) throw new Error(`ManagementAgent ${ma.metadata.name}: object type '${type.name}' declares no anchor`);
-  return { file: resolve(ctx.baseDir, csv.path), delimiter, separator, type };
+  const maxObjects = csv.maxObjects ?? DEFAULT_MAX_OBJECTS;
+  if (!Number.isSafeInteger(maxObjects) || maxObjects < 1) throw new Error(`${where}.maxObjects must be a whole number of at least 1`);
+  const common = { delimiter, separator, type, escapeFormulas: csv.escapeFormulas === true, maxObjects };
+  if (!ctx.paths) return { ...common, file: resolve(ctx.baseDir, csv.path) };
+  // The same check as validation's, in case the configuration reached the engine some other way.
+  const at = resolveDataPath(ctx.paths, csv.path, { baseDir: ctx.baseDir, configRoot: ma.source?.root ?? ctx.baseDir });
+  if (!at.ok) throw new PathOutsideRootError(`${where}.path: ${at.message}`);
+  return { ...common, file: at.file, root: at.root };
+}
+
+/** The target with its file's real path, checked to lie inside its root (symbolic links followed). */
+async function located(target: CsvTarget): Promise<CsvTarget> {
+  return target.root === undefined ? target : { ...target, file: await realPathWithin(target.file, target.root) };
+}
+
+async function* fullImport(target: CsvTarget, signal?: AbortSignal): AsyncGenerator<ImportBatch<ImportedObject>> {
+  const t = await located(target);
+  yield* importBatches(t, new CsvFileReader(t.file, t.delimiter, signal), signal);
 }
 
 /**
@@ -89,9 +115,16 @@ async function duplicateAnchors(target: CsvTarget, signal?: AbortSignal): Promis
   const first = new Map<string, number>();
   const duplicates = new Map<string, number[]>();
   let map: ColumnMap | undefined;
+  let rows = 0;
   for await (const chunk of reader.chunks()) {
     map ??= new ColumnMap(target, reader.head!.columns, reader.head!.line);
     for (const rec of chunk) {
+      // Counted before anything is staged: a file this big fails the run, and nothing changes.
+      if (++rows > target.maxObjects) {
+        throw new CsvFormatError(
+          `${target.file}: more than ${target.maxObjects} rows, the most this management agent reads from one file (raise csv.maxObjects if the file is meant to be this big)`,
+        );
+      }
       if ("code" in rec) continue;
       const anchor = map.anchorOfCells(rec.cells);
       if (anchor === undefined) continue;

@@ -11,6 +11,8 @@
 // error (as in csv-parse's default). Being lenient there would let the resynchronisation above turn
 // the tail of a broken multi-line cell into bogus rows.
 
+import { formatBytes, MAX_RECORD_BYTES } from "./limits.ts";
+
 export interface CsvRecord {
   /** Physical line (1-based) where the record starts. */
   line: number;
@@ -102,7 +104,12 @@ interface Pending {
   lines: PhysicalLine[];
   cells: string[];
   field: string;
+  /** Characters of the lines so far. */
+  size: number;
 }
+
+/** A quoted cell still open after this many characters is a broken quote (limits.ts). */
+export const MAX_RECORD_CHARS = MAX_RECORD_BYTES;
 
 /**
  * Turns physical lines into records. Feed lines in order with `push`, then call `end`. Until
@@ -148,6 +155,19 @@ export class CsvRecordParser {
     const p = this.pending;
     if (p) {
       p.lines.push(l);
+      p.size += l.text.length + 1;
+      if (p.size > MAX_RECORD_CHARS) {
+        // Memory stays bounded: report the record as broken, read the lines after its first again.
+        this.pending = undefined;
+        this.sink.problem({
+          line: p.start,
+          code: "unterminated-quote",
+          message: `a quoted cell opened on line ${p.start} is still open ${p.lines.length} lines and ${formatBytes(p.size)} later, more than any row idsync reads`,
+          cells: p.cells,
+        });
+        this.reread(p.lines);
+        return;
+      }
       this.settle(scanLine(l.text, this.delimiter, p.cells, p.field), p.start, p.cells, p.lines);
       return;
     }
@@ -158,7 +178,7 @@ export class CsvRecordParser {
 
   private settle(r: Scan, start: number, cells: string[], lines: PhysicalLine[]): void {
     if (r.kind === "open") {
-      this.pending = this.pending ?? { start, lines, cells, field: r.field };
+      this.pending = this.pending ?? { start, lines, cells, field: r.field, size: lines.reduce((n, l) => n + l.text.length + 1, 0) };
       this.pending.field = r.field;
       return;
     }

@@ -5,6 +5,7 @@ import { createHash } from "node:crypto";
 import { open, type FileHandle } from "node:fs/promises";
 import { SourceMissingError } from "../errors.ts";
 import { CsvRecordParser, type CsvRecord, type CsvSyntaxProblem } from "./parse.ts";
+import { formatBytes, MAX_RECORD_BYTES } from "./limits.ts";
 
 /** The file's content cannot be read as a CSV table at all (as opposed to one bad row). */
 export class CsvFormatError extends Error {
@@ -89,6 +90,9 @@ export class CsvFileReader {
         out.push(p);
       },
     });
+    const tooLong = (line: number): never => {
+      throw new CsvFormatError(`${this.file}: line ${line} is longer than ${formatBytes(MAX_RECORD_BYTES)}, more than any row idsync reads`);
+    };
     const feed = (bytes: Buffer) => {
       let text: string;
       try {
@@ -116,6 +120,10 @@ export class CsvFileReader {
       hash.update(chunk);
       const data = carry ? Buffer.concat([carry, chunk]) : chunk;
       // Cut at the last "\n": a UTF-8 sequence never contains that byte, so no character is split.
+      // Only the line the carry begins can be long (a chunk is 1 MiB). No object on a line that
+      // long can be told apart from the others: stop the run, delete nothing.
+      const firstEnd = carry ? data.indexOf(10, carry.length) : data.indexOf(10);
+      if ((firstEnd === -1 ? data.length : firstEnd) > MAX_RECORD_BYTES) tooLong(lineNo + 1);
       const cut = data.lastIndexOf(10);
       if (cut === -1) {
         carry = data;
@@ -128,7 +136,10 @@ export class CsvFileReader {
         out = [];
       }
     }
-    if (carry && carry.length > 0) feed(carry);
+    if (carry && carry.length > 0) {
+      if (carry.length > MAX_RECORD_BYTES) tooLong(lineNo + 1);
+      feed(carry);
+    }
     parser.end();
     this.sha256 = hash.digest("hex");
     if (out.length > 0) yield out;

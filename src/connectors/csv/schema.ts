@@ -5,11 +5,35 @@ import type { AttributeSpec, ObjectTypeSpec } from "../../config/model.ts";
 import { anchorOf, type AttrValue, type Attributes, type ImportedObject, type ImportProblem } from "../types.ts";
 import type { CsvRecord } from "./parse.ts";
 import { CsvFormatError } from "./read.ts";
+import { exceeds, formatBytes, MAX_CELL_BYTES, MAX_VALUE_BYTES } from "./limits.ts";
 
 export interface CsvSchema {
   file: string;
   type: ObjectTypeSpec;
   separator: string;
+  /** csv.escapeFormulas: cells that a spreadsheet would run as a formula carry a leading '. */
+  escapeFormulas: boolean;
+}
+
+// ---------------------------------------------------------------- formula escaping
+//
+// A spreadsheet runs a cell that starts with = + - @ (or tab, CR: OWASP's list) as a formula. With
+// csv.escapeFormulas such a cell is written with a leading ', which spreadsheets take as "text"
+// and do not show. So that every value reads back exactly as written, a value that already starts
+// with ' followed by one of those characters ('=x, ''=x) gets one more; reading takes one ' off a
+// cell that starts with one or more ' followed by one of them, and leaves every other cell alone
+// ('t Hooft stays as it is).
+const NEEDS_ESCAPE = /^'*[=+\-@\t\r]/;
+const ESCAPED = /^'+[=+\-@\t\r]/;
+
+/** The cell as written with escapeFormulas. */
+export function escapeFormula(cell: string): string {
+  return NEEDS_ESCAPE.test(cell) ? `'${cell}` : cell;
+}
+
+/** The value of a cell read with escapeFormulas. */
+export function unescapeFormula(cell: string): string {
+  return ESCAPED.test(cell) ? cell.slice(1) : cell;
 }
 
 /** Declared attributes in file order: anchor attributes first, then the others as declared. */
@@ -19,18 +43,33 @@ export function declaredColumns(type: ObjectTypeSpec): AttributeSpec[] {
   return [...anchors, ...type.attributes.filter((a) => !type.anchor.includes(a.name))];
 }
 
-export type Decoded = { ok: true; value: AttrValue } | { ok: false; message: string };
+export type Decoded = { ok: true; value: AttrValue } | { ok: false; message: string; code?: string };
 
-/** A cell's value: "" is absent (null); multi-valued cells split on the separator. */
-export function decodeCell(attr: AttributeSpec, raw: string, separator: string): Decoded {
+/** A value (or cell) over its size limit, described; undefined when it is within it. */
+function tooLarge(what: string, text: string, limit: number): { ok: false; code: string; message: string } | undefined {
+  const bytes = exceeds(text, limit);
+  if (bytes === undefined) return undefined;
+  return { ok: false, code: "value-too-large", message: `${what} holds ${formatBytes(bytes)}; at most ${formatBytes(limit)} is allowed` };
+}
+
+/**
+ * A cell's value: "" is absent (null); multi-valued cells split on the separator. With
+ * `escapeFormulas` the cell is unescaped first (escapeFormula's inverse).
+ */
+export function decodeCell(attr: AttributeSpec, raw: string, separator: string, escapeFormulas = false): Decoded {
   if (raw === "") return { ok: true, value: null };
   // PostgreSQL stores no NUL in text or jsonb: one such cell must fail its row, not the import.
   if (raw.includes("\u0000")) return { ok: false, message: `column '${attr.name}' holds a NUL character (U+0000), which no attribute value may hold` };
+  const big = tooLarge(`column '${attr.name}'`, raw, attr.multiValued ? MAX_CELL_BYTES : MAX_VALUE_BYTES);
+  if (big) return big;
+  if (escapeFormulas) raw = unescapeFormula(raw);
   if (attr.multiValued) {
     const values: string[] = [];
     for (const part of raw.split(separator)) {
       const v = part.trim();
       if (v === "") continue;
+      const one = tooLarge(`a value of column '${attr.name}'`, v, MAX_VALUE_BYTES);
+      if (one) return one;
       const d = decodeScalar(attr, v);
       if (!d.ok) return d;
       values.push(String(d.value));
@@ -69,10 +108,22 @@ export function sameDecoded(a: Decoded, b: Decoded): boolean {
   return JSON.stringify(a.value) === JSON.stringify(b.value);
 }
 
-export type Encoded = { ok: true; cell: string } | { ok: false; message: string };
+export type Encoded = { ok: true; cell: string } | { ok: false; message: string; code?: string };
 
-/** The cell for a value; refuses what would not read back as the same value. */
-export function encodeCell(attr: AttributeSpec, value: AttrValue | undefined, separator: string): Encoded {
+/**
+ * The cell for a value; refuses what would not read back as the same value, and what is over the
+ * size limits (each value 64 KiB, a multi-valued cell 1 MiB). With `escapeFormulas` the cell is
+ * escaped (escapeFormula).
+ */
+export function encodeCell(attr: AttributeSpec, value: AttrValue | undefined, separator: string, escapeFormulas = false): Encoded {
+  const e = encodePlain(attr, value, separator);
+  if (!e.ok) return e;
+  const big = tooLarge(`attribute '${attr.name}'`, e.cell, MAX_CELL_BYTES);
+  if (big) return big;
+  return escapeFormulas ? { ok: true, cell: escapeFormula(e.cell) } : e;
+}
+
+function encodePlain(attr: AttributeSpec, value: AttrValue | undefined, separator: string): Encoded {
   if (value === null || value === undefined) return { ok: true, cell: "" };
   if (Array.isArray(value)) {
     const values = value.filter((v) => v !== "");
@@ -92,6 +143,8 @@ export function encodeCell(attr: AttributeSpec, value: AttrValue | undefined, se
 
 function encodeScalar(attr: AttributeSpec, value: string | number | boolean, separator: string): Encoded {
   const cell = typeof value === "string" ? value : String(value);
+  const big = tooLarge(`attribute '${attr.name}'`, cell, MAX_VALUE_BYTES);
+  if (big) return big;
   const d = decodeScalar(attr, cell);
   if (!d.ok) return { ok: false, message: `attribute '${attr.name}': the value is not of type ${attr.type}` };
   if (typeof value === "number" && !Number.isFinite(value)) return { ok: false, message: `attribute '${attr.name}': not a finite number` };
@@ -139,7 +192,7 @@ export class ColumnMap {
     for (const i of this.anchorColumns) {
       const a = this.attributeOf[i]!;
       if (i >= cells.length) return undefined;
-      const d = decodeCell(a, cells[i], this.schema.separator);
+      const d = decodeCell(a, cells[i], this.schema.separator, this.schema.escapeFormulas);
       if (!d.ok) return undefined;
       attrs[a.name] = d.value;
     }
@@ -149,21 +202,21 @@ export class ColumnMap {
   /** The object a record holds, or the problem that keeps it out. */
   decode(rec: CsvRecord): { object: ImportedObject } | { problem: ImportProblem } {
     const attrs: Attributes = {};
-    let error: string | undefined;
+    let error: { code: string; message: string } | undefined;
     const { attributeOf } = this;
     for (let i = 0; i < attributeOf.length; i++) {
       const a = attributeOf[i];
       if (a === undefined) continue;
       const raw = rec.cells[i];
       if (raw === "") continue;
-      const d = decodeCell(a, raw, this.schema.separator);
-      if (!d.ok) error ??= d.message;
+      const d = decodeCell(a, raw, this.schema.separator, this.schema.escapeFormulas);
+      if (!d.ok) error ??= { code: d.code ?? "invalid-value", message: d.message };
       else if (d.value !== null) attrs[a.name] = d.value;
     }
     const anchor = anchorOf(this.schema.type, attrs);
     const location = `line ${rec.line}`;
     // Messages carry the reason only; the reader of an ImportProblem adds location and file.
-    if (error !== undefined) return { problem: { location, anchor, code: "invalid-value", message: error } };
+    if (error !== undefined) return { problem: { location, anchor, code: error.code, message: error.message } };
     if (anchor === undefined) {
       return { problem: { location, code: "missing-anchor", message: `no value for anchor attribute(s) ${this.schema.type.anchor.join(", ")}` } };
     }

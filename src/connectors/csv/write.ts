@@ -8,10 +8,15 @@ import type { AttributeSpec } from "../../config/model.ts";
 import { anchorOf, type Attributes, type ExportOperation, type ExportResult } from "../types.ts";
 import { SourceMissingError } from "../errors.ts";
 import { CsvFileReader, CsvFormatError, type CsvHead } from "./read.ts";
-import { ColumnMap, declaredColumns, decodeCell, encodeCell, sameDecoded, type CsvSchema } from "./schema.ts";
+import { formatBytes, MAX_RECORD_BYTES } from "./limits.ts";
+import { ColumnMap, declaredColumns, decodeCell, encodeCell, escapeFormula, sameDecoded, unescapeFormula, type CsvSchema } from "./schema.ts";
 
 export interface CsvTarget extends CsvSchema {
   delimiter: string;
+  /** The most rows the file may hold (csv.maxObjects). */
+  maxObjects: number;
+  /** The folder the file must stay in, symbolic links followed (connectors/files.ts); absent: anywhere. */
+  root?: string;
 }
 
 /** The file as the export sees it: rows in output layout (declared columns, then the file's others). */
@@ -53,13 +58,18 @@ async function loadTable(t: CsvTarget): Promise<Loaded> {
     // Columns the schema does not declare are kept as they are: they are someone's data too.
     const extra = head.columns.flatMap((_, i) => (m.attributeOf[i] ? [] : [i]));
     columns = [...columns, ...extra.map((i) => head.columns[i])];
-    project = (cells) => [...from.map((i) => (i === -1 ? "" : cells[i])), ...extra.map((i) => cells[i])];
+    // With escapeFormulas every declared cell is written escaped, in rows no operation touches
+    // too (a cell another tool wrote as =x becomes '=x, read back as the same value).
+    const cell = t.escapeFormulas ? (c: string) => escapeFormula(unescapeFormula(c)) : (c: string) => c;
+    project = (cells) => [...from.map((i) => (i === -1 ? "" : cell(cells[i]))), ...extra.map((i) => cells[i])];
   };
   try {
     const lineOf = new Map<string, number>();
+    let count = 0;
     for await (const chunk of reader.chunks()) {
       if (!map && reader.head) prepare(reader.head);
       for (const rec of chunk) {
+        if (++count > t.maxObjects) return { malformed: `${t.file}: more than ${t.maxObjects} rows, the most the file may hold (csv.maxObjects)` };
         if ("code" in rec) {
           problems.push(`line ${rec.line}: ${rec.message}`);
           continue;
@@ -126,14 +136,19 @@ class Applier {
       for (const [name, value] of Object.entries(op.attrs)) {
         const slot = this.slot(name);
         if (!slot) return fail("unknown-attribute", `attribute '${name}' is not declared for '${op.objectType}'`);
-        const e = encodeCell(slot.attr, value, this.t.separator);
-        if (!e.ok) return fail("invalid-value", e.message);
+        const e = encodeCell(slot.attr, value, this.t.separator, this.t.escapeFormulas);
+        if (!e.ok) return fail(e.code ?? "invalid-value", e.message);
         cells[slot.k] = e.cell;
       }
+      const big = rowTooLarge(cells);
+      if (big) return fail("value-too-large", big);
       // The anchor as an import of the written row will compute it (e.g. integer "007" → "7").
       const anchor = this.anchorOfCells(cells);
       if (anchor === undefined) return fail("missing-anchor", `no value for anchor attribute(s) ${this.t.type.anchor.join(", ")}`);
       if (rows.has(anchor)) return fail("already-exists", `an object with anchor '${anchor}' is already in the file`);
+      if (rows.size >= this.t.maxObjects) {
+        return fail("too-many-objects", `the file holds ${rows.size} objects, the most it may (csv.maxObjects: ${this.t.maxObjects})`);
+      }
       rows.set(anchor, cells);
       this.changed = true;
       return { id: op.id, ok: true, anchor };
@@ -154,10 +169,11 @@ class Applier {
     for (const [name, change] of Object.entries(op.changes)) {
       const slot = this.slot(name);
       if (!slot) return fail("unknown-attribute", `attribute '${name}' is not declared for '${op.objectType}'`);
-      const e = encodeCell(slot.attr, change.replace, this.t.separator);
-      if (!e.ok) return fail("invalid-value", e.message);
+      const e = encodeCell(slot.attr, change.replace, this.t.separator, this.t.escapeFormulas);
+      if (!e.ok) return fail(e.code ?? "invalid-value", e.message);
       // An equal value keeps its cell as written (say "yes" for true): no needless diff in the file.
-      if (sameDecoded(decodeCell(slot.attr, row[slot.k], this.t.separator), decodeCell(slot.attr, e.cell, this.t.separator))) continue;
+      const { separator, escapeFormulas } = this.t;
+      if (sameDecoded(decodeCell(slot.attr, row[slot.k], separator, escapeFormulas), decodeCell(slot.attr, e.cell, separator, escapeFormulas))) continue;
       next[slot.k] = e.cell;
       touched = true;
       if (this.t.type.anchor.includes(slot.attr.name)) touchesAnchor = true;
@@ -165,6 +181,8 @@ class Applier {
     if (touchesAnchor && this.anchorOfCells(next) !== anchor) {
       return fail("anchor-change-unsupported", `changing anchor attribute(s) ${this.t.type.anchor.join(", ")} is not supported`);
     }
+    const big = touched ? rowTooLarge(next) : undefined;
+    if (big) return fail("value-too-large", big);
     if (touched) {
       rows.set(anchor, next);
       this.changed = true;
@@ -179,12 +197,21 @@ class Applier {
   private anchorOfCells(cells: string[]): string | undefined {
     const attrs: Attributes = {};
     for (const { attr, k } of this.anchorSlots) {
-      const d = decodeCell(attr, cells[k], this.t.separator);
+      const d = decodeCell(attr, cells[k], this.t.separator, this.t.escapeFormulas);
       if (!d.ok) return undefined;
       attrs[attr.name] = d.value;
     }
     return anchorOf(this.t.type, attrs);
   }
+}
+
+/** Why a row is too long to be read back (limits.ts), or undefined. */
+function rowTooLarge(cells: string[]): string | undefined {
+  let chars = 0;
+  for (const c of cells) chars += c.length + 1;
+  if (chars * 3 <= MAX_RECORD_BYTES) return undefined;
+  const bytes = cells.reduce((n, c) => n + Buffer.byteLength(c) + 3, 0);
+  return bytes > MAX_RECORD_BYTES ? `the row would be ${formatBytes(bytes)}, more than the ${formatBytes(MAX_RECORD_BYTES)} a line may hold` : undefined;
 }
 
 /** RFC 4180 text, rows sorted by anchor (code-unit order: the same on every machine). */

@@ -167,6 +167,12 @@ export class LdapConnection {
       throw new ConnectorUnavailableError(`${this.where()}: cannot connect${s.startTLS ? " with StartTLS" : ""}: ${describe(err)}`, { cause: err });
     }
     if (s.bindDN) {
+      // resolveSettings refuses this combination already; checked again at the one place a
+      // password is sent, so no other path to connect() can send it in clear text.
+      if (!secure && !s.startTLS && !s.allowInsecureBind) {
+        await client.unbind().catch(() => undefined);
+        throw new Error(`${this.where()}: refusing to send the bind password unencrypted (spec.connector.ldap.allowInsecureBind is not set)`);
+      }
       if (this.password === undefined) {
         const ref = s.passwordSecretRef!;
         this.password = await this.ctx.secret(ref.name, ref.key);

@@ -1,6 +1,7 @@
 // The LDAP connector (OpenLDAP first, any LDAPv3 server through ldapts).
 //
 //   spec.connector.ldap: url (ldap:// or ldaps://), startTLS, bindDN, passwordSecretRef {name, key},
+//   allowInsecureBind (default false: a password bind over plain ldap:// is refused before connecting),
 //   baseDN, tls {caFile, insecureSkipVerify}, pageSize (500), timeoutSeconds (120),
 //   accesslogBase (OpenLDAP accesslog suffix, for deletions in delta imports),
 //   readAnchorAfterAdd (default true: an add returns the entryUUID, via the Post-Read control)

@@ -24,6 +24,7 @@ export interface LdapSettings {
   ma: string;
   url: string;
   startTLS: boolean;
+  allowInsecureBind: boolean;
   bindDN?: string;
   passwordSecretRef?: SecretKeyRef;
   baseDN: string;
@@ -77,6 +78,16 @@ export function resolveSettings(ma: ManagementAgent): { settings: LdapSettings; 
   checkDN("bindDN", raw.bindDN);
   checkDN("accesslogBase", raw.accesslogBase);
   if (raw.bindDN && !raw.passwordSecretRef) throw configError(name, "passwordSecretRef", "is required with bindDN");
+  // A simple bind sends the password as it is: over plain ldap:// to whatever host `url` names (an
+  // MA's author may point it at a listener of their own). Refused here, before the connector opens
+  // a connection or reads the Secret, unless the MA says it accepts that.
+  if (raw.bindDN && /^ldap:/i.test(raw.url) && raw.startTLS !== true && raw.allowInsecureBind !== true) {
+    throw configError(
+      name,
+      "allowInsecureBind",
+      `binding as ${raw.bindDN} would send the password unencrypted to ${raw.url}: use ldaps://, or startTLS: true, or set allowInsecureBind: true to accept that`,
+    );
+  }
   const pageSize = raw.pageSize ?? DEFAULT_PAGE_SIZE;
   if (!Number.isInteger(pageSize) || pageSize < 1) throw configError(name, "pageSize", "must be a positive integer");
   const timeout = raw.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS;
@@ -85,6 +96,7 @@ export function resolveSettings(ma: ManagementAgent): { settings: LdapSettings; 
     ma: name,
     url: raw.url.replace(/\/$/, ""),
     startTLS: raw.startTLS === true,
+    allowInsecureBind: raw.allowInsecureBind === true,
     bindDN: raw.bindDN,
     passwordSecretRef: raw.passwordSecretRef,
     baseDN: raw.baseDN,

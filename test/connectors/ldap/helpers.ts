@@ -33,6 +33,8 @@ export function ldapMA(slapd: Slapd, objectTypes: ObjectTypeSpec[], ldap: Record
           bindDN: slapd.bindDN,
           passwordSecretRef: { name: "ldap-bind", key: "password" },
           baseDN: slapd.suffix,
+          // The harness slapd listens on plain ldap:// (loopback); tests of TLS override url or startTLS.
+          allowInsecureBind: true,
           ...ldap,
         },
       },
