@@ -22,6 +22,7 @@ import type {
   ImportProblem,
 } from "../types.ts";
 import { CsvFileReader, CsvFormatError, hashFile } from "./read.ts";
+import { AnchorHashSet, anchorHash } from "./anchor-hashes.ts";
 import { ColumnMap } from "./schema.ts";
 import { DEFAULT_MAX_OBJECTS } from "./limits.ts";
 import { applyExports, type CsvTarget } from "./write.ts";
@@ -106,14 +107,14 @@ async function* fullImport(target: CsvTarget, signal?: AbortSignal): AsyncGenera
 }
 
 /**
- * Anchors found on more than one well-formed row, with their lines. A first pass over the file
- * (anchors only): which row is "the" object is unknowable, so neither may be staged, and the
- * first one would otherwise be on its way before the second is read.
+ * Hashes of anchors found on more than one well-formed row (or colliding with another's): a first
+ * pass over the file, anchors only. Which of two rows is "the" object is unknowable, so neither may
+ * be staged, and the first one would otherwise be on its way before the second is read.
  */
-async function duplicateAnchors(target: CsvTarget, signal?: AbortSignal): Promise<Map<string, number[]>> {
+async function suspectAnchors(target: CsvTarget, signal?: AbortSignal): Promise<Set<number>> {
   const reader = new CsvFileReader(target.file, target.delimiter, signal);
-  const first = new Map<string, number>();
-  const duplicates = new Map<string, number[]>();
+  const seen = new AnchorHashSet();
+  const suspects = new Set<number>();
   let map: ColumnMap | undefined;
   let rows = 0;
   for await (const chunk of reader.chunks()) {
@@ -128,19 +129,19 @@ async function duplicateAnchors(target: CsvTarget, signal?: AbortSignal): Promis
       if ("code" in rec) continue;
       const anchor = map.anchorOfCells(rec.cells);
       if (anchor === undefined) continue;
-      const line = first.get(anchor);
-      if (line === undefined) first.set(anchor, rec.line);
-      else duplicates.set(anchor, [...(duplicates.get(anchor) ?? [line]), rec.line]);
+      const h = anchorHash(anchor);
+      if (!seen.add(h)) suspects.add(h);
     }
   }
-  return duplicates;
+  return suspects;
 }
 
 /** Every well-formed row as an object, in batches of about BATCH; rejected rows as problems. */
 async function* importBatches(target: CsvTarget, reader: CsvFileReader, signal?: AbortSignal): AsyncGenerator<ImportBatch<ImportedObject>> {
-  const duplicates = await duplicateAnchors(target, signal);
+  const suspects = await suspectAnchors(target, signal);
+  // Rows of suspect anchors wait for the end of the file, then are decided by the anchor itself.
+  const held = new Map<string, Array<{ object: ImportedObject; line: number }>>();
   let map: ColumnMap | undefined;
-  const lineOf = new Map<string, number>();
   let items: ImportedObject[] = [];
   let problems: ImportProblem[] = [];
   const reject = (p: ImportProblem) => problems.push({ ...p, message: `${p.message} (${target.file})` });
@@ -158,31 +159,34 @@ async function* importBatches(target: CsvTarget, reader: CsvFileReader, signal?:
         reject(d.problem);
         continue;
       }
-      const lines = duplicates.get(d.object.anchor);
-      if (lines !== undefined) {
-        // Ambiguous: both rows are held, and the object stays as it was until the source is fixed.
-        const others = lines.filter((l) => l !== rec.line).join(", ");
-        reject({
-          location: `line ${rec.line}`,
-          anchor: d.object.anchor,
-          code: "duplicate-anchor",
-          message: `anchor '${d.object.anchor}' is also on line ${others}: ambiguous, no row of it is imported and the object stays as it was until the file is fixed`,
-        });
+      if (suspects.size > 0 && suspects.has(anchorHash(d.object.anchor))) {
+        const rows = held.get(d.object.anchor) ?? [];
+        rows.push({ object: d.object, line: rec.line });
+        held.set(d.object.anchor, rows);
         continue;
       }
-      const before = lineOf.get(d.object.anchor);
-      if (before !== undefined) {
-        // The file changed between the two passes: the first row is staged already.
-        reject({ location: `line ${rec.line}`, anchor: d.object.anchor, code: "duplicate-anchor", message: `anchor '${d.object.anchor}' already on line ${before}` });
-        continue;
-      }
-      lineOf.set(d.object.anchor, rec.line);
       items.push(d.object);
       if (items.length >= BATCH) {
         yield problems.length > 0 ? { items, problems } : { items };
         items = [];
         problems = [];
       }
+    }
+  }
+  for (const [anchor, rows] of held) {
+    if (rows.length === 1) {
+      items.push(rows[0].object); // a hash collision, not a duplicate
+      continue;
+    }
+    // Ambiguous: every row is held, and the object stays as it was until the source is fixed.
+    for (const r of rows) {
+      const others = rows.filter((o) => o.line !== r.line).map((o) => o.line).join(", ");
+      reject({
+        location: `line ${r.line}`,
+        anchor,
+        code: "duplicate-anchor",
+        message: `anchor '${anchor}' is also on line ${others}: ambiguous, no row of it is imported and the object stays as it was until the file is fixed`,
+      });
     }
   }
   // A header-only file still has its header checked (a missing anchor column is a configuration error).
