@@ -7,7 +7,7 @@
 // that already exists in the target would only be looked at by the target's own sync, after the
 // duplicate was made. MIM admins work around it by disabling provisioning for the first load.
 import type { Attributes } from "../expr/index.ts";
-import { joinCandidates, mvIdsConnectedIn, type CsRow, type Queryable } from "../store/index.ts";
+import { CS_COLUMNS, joinCandidates, mvIdsConnectedIn, type CsRow, type Queryable } from "../store/index.ts";
 import { isFiltered, joinKeys, ObjectRuleError, rulesInScope } from "./inbound.ts";
 import type { CompiledMA } from "./rules.ts";
 import type { RunRecorder } from "./run.ts";
@@ -20,8 +20,6 @@ export interface ProvisionCandidate {
   ma: CompiledMA;
   targetType: string;
 }
-
-const CS_COLUMNS = `id, ma, object_type, anchor, dn, dn_norm, attrs, pending_import, deleted, imported_at, mv_id, link, contrib, unresolved_refs, unresolved_out, rule, last_mv_id`;
 
 /**
  * For MV objects about to be provisioned: the unjoined target object each would be joined to by the

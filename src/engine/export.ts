@@ -6,6 +6,7 @@
 import type { Connector, ExportOperation, ExportResult, ValueChange } from "../connectors/types.ts";
 import { normalizeDN } from "../expr/dn.ts";
 import type { Attributes } from "../expr/index.ts";
+import { presentObjects, settleConfirmedDeletes } from "../store/index.ts";
 import { checkCancelled, chunks, type EngineContext } from "./context.ts";
 import type { RunRecorder } from "./run.ts";
 import { judgeDeletes } from "./threshold.ts";
@@ -30,12 +31,12 @@ export interface ThresholdCheck {
 
 export async function checkDeletionThreshold(ctx: EngineContext, maName: string): Promise<ThresholdCheck> {
   const ma = ctx.config.mas.get(maName)!;
-  const r = await ctx.db.query<{ deletes: number; total: number }>(
-    `select (select count(*) from pending_export where ma = $1 and op = 'delete' and state <> 'unconfirmed') as deletes,
-            (select count(*) from cs_object where ma = $1 and not deleted and imported_at is not null) as total`,
+  const r = await ctx.db.query<{ deletes: number }>(
+    `select count(*) as deletes from pending_export where ma = $1 and op = 'delete' and state <> 'unconfirmed'`,
     [maName],
   );
-  const { deletes, total } = r.rows[0];
+  const deletes = r.rows[0].deletes;
+  const total = await presentObjects(ctx.db, maName);
   return { deletes, total, ...judgeDeletes(ma.threshold, deletes, total) };
 }
 
@@ -155,13 +156,7 @@ async function record(ctx: EngineContext, rows: ExportRow[], results: ExportResu
         [json],
       );
     }
-    if (confirmedDeletes.length > 0) {
-      // Disconnected (deprovisioned): nothing is left to track; its pending export goes with it.
-      await tx.query(`delete from cs_object where id = any($1::bigint[]) and mv_id is null`, [confirmedDeletes]);
-      // Still connected: the object is gone from the system, which the next sync must see.
-      await tx.query(`update cs_object set deleted = true, pending_import = 'delete' where id = any($1::bigint[]) and mv_id is not null`, [confirmedDeletes]);
-      await tx.query(`delete from pending_export where cs_id = any($1::bigint[])`, [confirmedDeletes]);
-    }
+    await settleConfirmedDeletes(tx, confirmedDeletes);
     if (failed.length > 0) {
       await tx.query(
         `update pending_export p set state = 'error', error = v.error::jsonb, attempts = p.attempts + 1, updated_at = now()

@@ -2,14 +2,10 @@
 // while the connector space holds objects is held ("source empty"), and deletes past the MA's
 // deletion threshold are held before anything is marked deleted (so the metaverse never sees
 // them). Both say in the run's message how to release them, once.
+import { presentObjects } from "../store/index.ts";
 import { judgeDeletes } from "./threshold.ts";
 import type { EngineContext } from "./context.ts";
 import type { RunRecorder } from "./run.ts";
-
-/** Objects the connector space holds as present in the connected system (the deletion guard's base). */
-async function presentObjects(ctx: EngineContext, ma: string): Promise<number> {
-  return (await ctx.db.query<{ n: number }>(`select count(*) as n from cs_object where ma = $1 and not deleted and imported_at is not null`, [ma])).rows[0].n;
-}
 
 /** Nothing of this MA was ever imported, nor exported and awaiting confirmation. */
 export async function neverReadOrWritten(ctx: EngineContext, ma: string): Promise<boolean> {
@@ -28,7 +24,7 @@ export async function neverReadOrWritten(ctx: EngineContext, ma: string): Promis
  */
 export async function heldAsEmpty(ctx: EngineContext, ma: string, records: number, run: RunRecorder, profile: string): Promise<boolean> {
   if (records > 0 || ctx.config.mas.get(ma)?.allowEmpty || ctx.options.allowDeletes) return false;
-  const present = await presentObjects(ctx, ma);
+  const present = await presentObjects(ctx.db, ma);
   if (present === 0) return false;
   run.status = "stopped-source-empty";
   run.blockedDeletes = present;
@@ -42,7 +38,7 @@ export async function heldAsEmpty(ctx: EngineContext, ma: string, records: numbe
 /** The deletion guard for what an import would mark deleted; true when the deletes may go ahead. */
 export async function deletesAllowed(ctx: EngineContext, ma: string, deletes: number, run: RunRecorder, profile: string): Promise<boolean> {
   if (deletes === 0 || ctx.options.allowDeletes) return true;
-  const total = await presentObjects(ctx, ma);
+  const total = await presentObjects(ctx.db, ma);
   const verdict = judgeDeletes(ctx.config.mas.get(ma)!.threshold, deletes, total);
   if (!verdict.exceeded) return true;
   run.status = "stopped-deletion-threshold";

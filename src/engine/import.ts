@@ -8,6 +8,7 @@ import {
   csByDnNorm,
   pendingExportsFor,
   refreshStatistics,
+  settleConfirmedDeletes,
   updateRows,
   type CsRow,
   type Queryable,
@@ -296,11 +297,7 @@ async function sweep(ctx: EngineContext, ma: string, seen: Set<number>, unreadab
     if (gone.length > 0) {
       await tx.query(`update cs_object set deleted = true, pending_import = 'delete' where id = any($1::bigint[])`, [gone]);
     }
-    if (confirmedDeletes.length > 0) {
-      // Deprovisioned and confirmed gone: nothing is left to track (it is already disconnected).
-      await tx.query(`delete from cs_object where id = any($1::bigint[]) and mv_id is null`, [confirmedDeletes]);
-      await tx.query(`update cs_object set deleted = true, pending_import = 'delete' where id = any($1::bigint[]) and mv_id is not null`, [confirmedDeletes]);
-    }
+    await settleConfirmedDeletes(tx, confirmedDeletes);
     if (lostAdds.length > 0) {
       await tx.query(`update pending_export set state = 'pending', updated_at = now() where cs_id = any($1::bigint[])`, [lostAdds]);
     }

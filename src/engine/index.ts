@@ -12,10 +12,11 @@ import { runExport } from "./export.ts";
 import { runImport } from "./import.ts";
 import { canonical } from "./inbound.ts";
 import { compileConfig, type CompiledConfig } from "./rules.ts";
-import { everything, lockKeysFor, markAbandoned, METAVERSE_LOCK } from "./locks.ts";
+import { everything, lockKeysFor, markAbandoned, masCoveredBy, METAVERSE_LOCK } from "./locks.ts";
 import { RunRecorder } from "./run.ts";
 import { runSync } from "./sync.ts";
 import { maStatus, removeManagementAgent } from "./status.ts";
+import { objectErrorKey } from "./types.ts";
 import type {
   ApplyResult,
   CycleResult,
@@ -104,8 +105,7 @@ export async function openEngine(opts: EngineOptions): Promise<Engine> {
     if (!ctx.config.mas.has(ma)) throw new Error(`management agent '${ma}' is not applied (applied: ${[...ctx.config.mas.keys()].join(", ") || "none"})`);
     const keys = lockKeysFor(profile, ma, ctx.config.mas.keys());
     return locks.with(keys, { ...lockWait, signal: options.signal, what: `${profile} of ${ma}` }, async () => {
-      const covered = keys.flatMap((k) => (k.startsWith("ma:") ? [k.slice(3)] : []));
-      await markAbandoned(db, covered, now(), `${profile} of ${ma}`);
+      await markAbandoned(db, masCoveredBy(keys), now(), `${profile} of ${ma}`);
       return runLocked(ctx, ma, profile);
     });
   }
@@ -152,9 +152,8 @@ export async function openEngine(opts: EngineOptions): Promise<Engine> {
     options = {
       ...options,
       onObjectError: (e, profile) => {
-        const phase = profile.endsWith("import") ? "import" : profile.endsWith("sync") ? "sync" : "export";
         const set = failing.get(e.ma) ?? new Set<string>();
-        set.add(`${phase}\u0000${e.csId ?? e.anchor ?? e.dn ?? e.message}\u0000${e.code}`);
+        set.add(objectErrorKey(e, profile));
         failing.set(e.ma, set);
         opts0.onObjectError?.(e, profile);
       },

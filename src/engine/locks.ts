@@ -18,6 +18,11 @@ export function lockKeysFor(profile: RunProfile, ma: string, allMas: Iterable<st
   return [maLock(ma)];
 }
 
+/** The MAs whose locks these keys are. */
+export function masCoveredBy(keys: string[]): string[] {
+  return keys.flatMap((k) => (k.startsWith("ma:") ? [k.slice(3)] : []));
+}
+
 /** The metaverse and every MA: a sync, an erasure, a retention pass, an MA's removal. */
 export function everything(allMas: Iterable<string>, ...more: string[]): string[] {
   return [METAVERSE_LOCK, ...[...allMas, ...more].map(maLock)];

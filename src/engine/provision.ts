@@ -82,8 +82,8 @@ export async function placeProvisioned<T extends ToProvision>(
     if (!found) {
       fresh.push(p);
     } else if (found.mv_id === null && !found.deleted) {
-      // Its own former object keeps the link it had; anything else found is joined.
-      const link = previous && previous.link !== "normal" ? previous.link : previous ? "provisioned" : "joined";
+      // Its own former object is its provisioned account again; anything else found is joined.
+      const link = previous ? "provisioned" : "joined";
       adoptions.push({ id: found.id, mv_id: p.plan.mv.id, rule: p.plan.rules[0].name, link });
       p.plan.connector = { ...found, mv_id: p.plan.mv.id, link: link as CsRow["link"], last_mv_id: null };
       run.counts.joins++;

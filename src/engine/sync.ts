@@ -11,7 +11,7 @@ import { checkCancelled, chunks, type EngineContext } from "./context.ts";
 import { canonical, contributions, hasInboundRules, isFiltered, joinKeys, ObjectRuleError, rulesInScope } from "./inbound.ts";
 import type { CompiledMA } from "./rules.ts";
 import type { RunRecorder } from "./run.ts";
-import { findJoinCandidates } from "./join-lookup.ts";
+import { candidateKey, findJoinCandidates } from "./join-lookup.ts";
 import { restoreCandidates } from "./restore.ts";
 import { settleMetaverse } from "./settle.ts";
 import {
@@ -159,6 +159,12 @@ async function linkPhase(
   const taken = await mvIdsConnectedIn(tx, ma.name, allCandidates);
   const projections: Array<{ row: CsRow; mvType: string }> = [];
   const restored: number[] = [];
+  // Joined, restored or projected alike: linked now, and its contributions computed in this pass.
+  const connect = (row: CsRow, mvId: number, mvType: string, link: "joined" | "projected") => {
+    flowRows.push({ ...row, mv_id: mvId, link, contrib: null });
+    flowTypes.set(mvId, mvType);
+    writes.push({ id: row.id, mv_id: mvId, link, clear_pending: false, clear_contrib: true, event: "link" });
+  };
   for (const u of unjoined) {
     let joined: number | undefined;
     let joinedType: string | undefined;
@@ -171,15 +177,12 @@ async function linkPhase(
         run.counts.restores++;
       } else run.counts.joins++;
       dirty.add(back.id);
-      const link = u.projectInto === back.type ? "projected" : "joined";
-      flowRows.push({ ...u.row, mv_id: back.id, link, contrib: null });
-      flowTypes.set(back.id, back.type);
-      writes.push({ id: u.row.id, mv_id: back.id, link, clear_pending: false, clear_contrib: true, event: "link" });
+      connect(u.row, back.id, back.type, u.projectInto === back.type ? "projected" : "joined");
       continue;
     }
     for (const k of u.keys) {
       const ids = new Set<number>();
-      for (const v of k.values) for (const id of candidates.get(`${k.rule.mvType}\u0000${k.metaverse}\u0000${v}`) ?? []) ids.add(id);
+      for (const v of k.values) for (const id of candidates.get(candidateKey(k, v)) ?? []) ids.add(id);
       const free = [...ids].filter((id) => !taken.has(id));
       if (free.length === 1) {
         joined = free[0];
@@ -204,9 +207,7 @@ async function linkPhase(
       taken.add(joined);
       run.counts.joins++;
       dirty.add(joined);
-      flowRows.push({ ...u.row, mv_id: joined, link: "joined", contrib: null });
-      flowTypes.set(joined, joinedType!);
-      writes.push({ id: u.row.id, mv_id: joined, link: "joined", clear_pending: false, clear_contrib: true, event: "link" });
+      connect(u.row, joined, joinedType!, "joined");
     } else if (u.projectInto) {
       projections.push({ row: u.row, mvType: u.projectInto });
     } else {
@@ -227,9 +228,7 @@ async function linkPhase(
   await insertMvObjects(tx, projections.map((p, i) => ({ id: newIds[i], object_type: p.mvType })));
   projections.forEach((p, i) => {
     run.counts.projections++;
-    flowRows.push({ ...p.row, mv_id: newIds[i], link: "projected", contrib: null });
-    flowTypes.set(newIds[i], p.mvType);
-    writes.push({ id: p.row.id, mv_id: newIds[i], link: "projected", clear_pending: false, clear_contrib: true, event: "link" });
+    connect(p.row, newIds[i], p.mvType, "projected");
   });
 
   if (removed.length > 0) await tx.query(`delete from cs_object where id = any($1::bigint[])`, [removed]);

@@ -66,6 +66,15 @@ export interface ObjectError {
   message: string;
 }
 
+/**
+ * One failing object of one phase (import, sync, export): the same object failing again in a
+ * later pass of a cycle is the same failure, counted and listed once.
+ */
+export function objectErrorKey(e: ObjectError, profile: RunProfile): string {
+  const phase = profile.endsWith("import") ? "import" : profile.endsWith("sync") ? "sync" : "export";
+  return `${e.ma}\u0000${phase}\u0000${e.csId ?? e.anchor ?? e.dn ?? e.message}\u0000${e.code}`;
+}
+
 export interface RunResult {
   runId: string;
   ma: string;

@@ -235,7 +235,7 @@ async function openPostgres(url: string, timeouts?: PostgresTimeouts, schema?: s
       // Its statements are tiny (take, record and release a lock): a short limit keeps a stalled
       // server from holding up a run's end for a whole statement timeout more.
       const statementTimeoutMs = settings.statementTimeoutMs === 0 ? 0 : Math.min(settings.statementTimeoutMs, SESSION_STATEMENT_TIMEOUT_MS);
-      const session = await openDedicatedSession(url, { ...settings, statementTimeoutMs });
+      const session = await openDedicatedSession(url, description, { ...settings, statementTimeoutMs });
       sessions.add(session);
       return session;
     },
@@ -259,8 +259,7 @@ async function openPostgres(url: string, timeouts?: PostgresTimeouts, schema?: s
   return db;
 }
 
-async function openDedicatedSession(url: string, timeouts: PostgresConnectionOptions): Promise<DedicatedSession> {
-  const description = redactUrl(url);
+async function openDedicatedSession(url: string, description: string, timeouts: PostgresConnectionOptions): Promise<DedicatedSession> {
   const explain = (e: unknown) => describePostgresError(e, description, timeouts) ?? e;
   const client = new pg.Client(postgresConnectionConfig(url, timeouts));
   let lost = false;
@@ -289,7 +288,7 @@ async function openDedicatedSession(url: string, timeouts: PostgresConnectionOpt
           // A query that timed out is still stuck on the connection: everything after it would wait
           // behind it. The session is lost (and so is what it holds, once the server notices).
           lost = true;
-          (client as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy();
+          cut(client);
         }
         throw explained;
       }
@@ -302,6 +301,11 @@ async function openDedicatedSession(url: string, timeouts: PostgresConnectionOpt
   };
 }
 
+/** Closes a connection's socket at once, without the goodbye a stalled server never acknowledges. */
+function cut(c: pg.Client): void {
+  (c as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy();
+}
+
 /**
  * Waits for `ending` (pool.end() or client.end()) at most graceMs, then cuts the sockets of
  * `clients`: a stalled server never acknowledges a goodbye, and close() must not hang on it.
@@ -310,7 +314,7 @@ async function endWithin(graceMs: number, ending: Promise<unknown>, clients: Ite
   let timer: NodeJS.Timeout | undefined;
   await Promise.race([ending, new Promise((resolve) => (timer = setTimeout(resolve, graceMs)))]);
   clearTimeout(timer);
-  for (const c of clients) (c as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy();
+  for (const c of clients) cut(c);
 }
 
 async function openPGlite(dataDir: string, lockWaitMs?: number, schema?: string): Promise<Database> {

@@ -45,7 +45,9 @@ export interface PendingExportRow {
   attempts: number;
 }
 
-const CS_COLUMNS = `id, ma, object_type, anchor, dn, dn_norm, attrs, pending_import, deleted, imported_at, mv_id, link, contrib, unresolved_refs, unresolved_out, rule, last_mv_id`;
+/** Every column of a CsRow, for `select ${CS_COLUMNS} from cs_object`. */
+export const CS_COLUMNS = `id, ma, object_type, anchor, dn, dn_norm, attrs, pending_import, deleted, imported_at, mv_id, link, contrib, unresolved_refs, unresolved_out, rule, last_mv_id`;
+const CS_COLUMNS_OF_C = CS_COLUMNS.split(", ").map((c) => "c." + c).join(", ");
 
 export const CONNECTED_LINKS = ["projected", "joined", "provisioned"] as const;
 
@@ -158,13 +160,30 @@ export async function joinCandidates(
 export async function formerConnectors(db: Queryable, ma: string, objectType: string, mvIds: number[]): Promise<CsRow[]> {
   if (mvIds.length === 0) return [];
   const r = await db.query<CsRow>(
-    `select ${CS_COLUMNS.split(", ").map((c) => "c." + c).join(", ")} from cs_object c
+    `select ${CS_COLUMNS_OF_C} from cs_object c
       where c.ma = $1 and c.object_type = $2 and c.last_mv_id = any($3::bigint[]) and c.mv_id is null and not c.deleted
         and not exists (select 1 from pending_export p where p.cs_id = c.id and p.op = 'delete' and p.state = 'unconfirmed')
       order by c.id`,
     [ma, objectType, mvIds],
   );
   return r.rows;
+}
+
+/**
+ * Deletes the connected system confirmed (an import no longer sees the object, or the export's
+ * answer proves it gone): a disconnected object is forgotten, its pending export with it; one still
+ * connected is marked deleted for the next sync to see.
+ */
+export async function settleConfirmedDeletes(tx: Queryable, ids: number[]): Promise<void> {
+  if (ids.length === 0) return;
+  await tx.query(`delete from cs_object where id = any($1::bigint[]) and mv_id is null`, [ids]);
+  await tx.query(`update cs_object set deleted = true, pending_import = 'delete' where id = any($1::bigint[]) and mv_id is not null`, [ids]);
+  await tx.query(`delete from pending_export where cs_id = any($1::bigint[])`, [ids]);
+}
+
+/** Objects of an MA the connector space holds as present in the connected system: the deletion guard's base. */
+export async function presentObjects(db: Queryable, ma: string): Promise<number> {
+  return (await db.query<{ n: number }>(`select count(*) as n from cs_object where ma = $1 and not deleted and imported_at is not null`, [ma])).rows[0].n;
 }
 
 /** An expression index for joins on one metaverse attribute of one type (made when config is applied). */

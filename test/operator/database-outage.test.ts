@@ -69,7 +69,7 @@ describe("the database goes away under the operator", () => {
       return condition(o, "Ready")?.reason === "RunFailed" && o?.status?.lastHandledRunRequest === "full-import@outage" ? o : undefined;
     }, "hr's status to show the failed run");
     assert.equal(condition(failed, "Ready")!.status, "False");
-    assert.match(condition(failed, "Ready")!.message, /^full-import failed at .*: the database at postgres:\/\/postgres:\*{4}@127\.0\.0\.1:\d+\/postgres is unreachable \(connection refused\)$/);
+    assert.match(condition(failed, "Ready")!.message, /^full-import failed at .*: the database at postgres:\/\/postgres:\*{4}@127\.0\.0\.1:\d+\/postgres \(schema idsync_[a-z0-9_]+\) is unreachable \(connection refused\)$/);
     const events = await cluster.core.listNamespacedEvent({ namespace: NS });
     assert.ok(events.items.some((e) => e.involvedObject.name === "hr" && e.reason === "RunFailed" && /is unreachable/.test(e.message ?? "")), "a RunFailed Event");
     await new Promise((r) => setTimeout(r, 1500));

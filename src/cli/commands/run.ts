@@ -1,5 +1,5 @@
 // `idsync run MA PROFILE` and `idsync cycle`: the engine's work, summarized per MA.
-import type { CycleResult, RunResult } from "../../engine/index.ts";
+import { objectErrorKey, type CycleResult, type RunResult } from "../../engine/index.ts";
 import type { RunProfile } from "../../config/model.ts";
 import { loadValidConfig, openEngineFor, UsageError, type GlobalOptions } from "../context.ts";
 import { table, type Output } from "../output.ts";
@@ -101,12 +101,14 @@ function printRuns(out: Output, runs: RunResult[], distinctErrors?: Record<strin
   for (const [ma, e] of byMa) for (const note of new Set(e.notes)) out.line(`  ! ${ma} ${note}`);
   // The same object failing in every pass of a cycle is listed (and counted) once.
   const seen = new Set<string>();
-  const errors = runs.flatMap((r) => r.errors).filter((e) => {
-    const key = `${e.ma}\u0000${e.csId ?? e.anchor ?? e.dn ?? e.message}\u0000${e.code}`;
-    if (seen.has(key)) return false;
-    seen.add(key);
-    return true;
-  });
+  const errors = runs.flatMap((r) =>
+    r.errors.filter((e) => {
+      const key = objectErrorKey(e, r.profile);
+      if (seen.has(key)) return false;
+      seen.add(key);
+      return true;
+    }),
+  );
   const total = distinctErrors ? Object.values(distinctErrors).reduce((a, b) => a + b, 0) : errors.length;
   if (errors.length > 0) {
     out.line();

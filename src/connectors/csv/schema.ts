@@ -45,11 +45,14 @@ export function declaredColumns(type: ObjectTypeSpec): AttributeSpec[] {
 
 export type Decoded = { ok: true; value: AttrValue } | { ok: false; message: string; code?: string };
 
-/** A value (or cell) over its size limit, described; undefined when it is within it. */
-function tooLarge(what: string, text: string, limit: number): { ok: false; code: string; message: string } | undefined {
+/**
+ * A value (or cell) over its size limit, described as "`what` '`name`' holds …"; undefined when it
+ * is within it. The description is built only for a value over the limit: this runs for every cell.
+ */
+function tooLarge(what: string, name: string, text: string, limit: number): { ok: false; code: string; message: string } | undefined {
   const bytes = exceeds(text, limit);
   if (bytes === undefined) return undefined;
-  return { ok: false, code: "value-too-large", message: `${what} holds ${formatBytes(bytes)}; at most ${formatBytes(limit)} is allowed` };
+  return { ok: false, code: "value-too-large", message: `${what} '${name}' holds ${formatBytes(bytes)}; at most ${formatBytes(limit)} is allowed` };
 }
 
 /**
@@ -60,7 +63,7 @@ export function decodeCell(attr: AttributeSpec, raw: string, separator: string, 
   if (raw === "") return { ok: true, value: null };
   // PostgreSQL stores no NUL in text or jsonb: one such cell must fail its row, not the import.
   if (raw.includes("\u0000")) return { ok: false, message: `column '${attr.name}' holds a NUL character (U+0000), which no attribute value may hold` };
-  const big = tooLarge(`column '${attr.name}'`, raw, attr.multiValued ? MAX_CELL_BYTES : MAX_VALUE_BYTES);
+  const big = tooLarge("column", attr.name, raw, attr.multiValued ? MAX_CELL_BYTES : MAX_VALUE_BYTES);
   if (big) return big;
   if (escapeFormulas) raw = unescapeFormula(raw);
   if (attr.multiValued) {
@@ -68,7 +71,7 @@ export function decodeCell(attr: AttributeSpec, raw: string, separator: string, 
     for (const part of raw.split(separator)) {
       const v = part.trim();
       if (v === "") continue;
-      const one = tooLarge(`a value of column '${attr.name}'`, v, MAX_VALUE_BYTES);
+      const one = tooLarge("a value of column", attr.name, v, MAX_VALUE_BYTES);
       if (one) return one;
       const d = decodeScalar(attr, v);
       if (!d.ok) return d;
@@ -118,7 +121,7 @@ export type Encoded = { ok: true; cell: string } | { ok: false; message: string;
 export function encodeCell(attr: AttributeSpec, value: AttrValue | undefined, separator: string, escapeFormulas = false): Encoded {
   const e = encodePlain(attr, value, separator);
   if (!e.ok) return e;
-  const big = tooLarge(`attribute '${attr.name}'`, e.cell, MAX_CELL_BYTES);
+  const big = tooLarge("attribute", attr.name, e.cell, MAX_CELL_BYTES);
   if (big) return big;
   return escapeFormulas ? { ok: true, cell: escapeFormula(e.cell) } : e;
 }
@@ -143,7 +146,7 @@ function encodePlain(attr: AttributeSpec, value: AttrValue | undefined, separato
 
 function encodeScalar(attr: AttributeSpec, value: string | number | boolean, separator: string): Encoded {
   const cell = typeof value === "string" ? value : String(value);
-  const big = tooLarge(`attribute '${attr.name}'`, cell, MAX_VALUE_BYTES);
+  const big = tooLarge("attribute", attr.name, cell, MAX_VALUE_BYTES);
   if (big) return big;
   const d = decodeScalar(attr, cell);
   if (!d.ok) return { ok: false, message: `attribute '${attr.name}': the value is not of type ${attr.type}` };
