@@ -4,10 +4,16 @@
 #   scripts/ensure-deps.sh
 #
 # Needed: PostgreSQL server binaries (initdb, pg_ctl, postgres — package `postgresql`), OpenLDAP's
-# slapd (`slapd`), its client tools (`ldap-utils`) and openssl (the LDAP TLS tests make a
-# certificate). On Debian/Ubuntu as root, missing packages are installed with apt-get (one
-# `apt-get update` first); otherwise it says what to install and exits 1. When everything is
-# present it changes nothing. Run by `npm test` (scripts/test.mjs) unless IDSYNC_SKIP_DEPS=1.
+# slapd (`slapd`), its client tools (`ldap-utils`), openssl (the LDAP TLS tests make a
+# certificate) and a Samba Active Directory DC for the AD connector's tests
+# (test/harness/samba-dc.mjs): `samba` (the samba binary; pulls in samba-common-bin for samba-tool,
+# and python3-samba), `samba-ad-dc` (pulls in samba-dsdb-modules, the DC's directory database
+# modules, and winbind — only Recommends of `samba`) and `samba-ad-provision`
+# (/usr/share/samba/setup, which `samba-tool domain provision` needs; it too is only a Recommends,
+# and packages are installed with --no-install-recommends). On Debian/Ubuntu as root, missing
+# packages are installed with apt-get (one `apt-get update` first); otherwise it says what to
+# install and exits 1. When everything is present it changes nothing. Run by `npm test`
+# (scripts/test.mjs) unless IDSYNC_SKIP_DEPS=1.
 set -euo pipefail
 
 say() { echo "ensure-deps: $*"; }
@@ -25,15 +31,23 @@ have_postgres() {
 have_slapd() { [ -x "${SLAPD_BIN:-/usr/sbin/slapd}" ]; }
 have_ldap_utils() { command -v ldapsearch >/dev/null && command -v ldapadd >/dev/null && command -v ldapmodify >/dev/null && command -v ldapdelete >/dev/null; }
 have_openssl() { command -v openssl >/dev/null; }
+# Debian keeps samba in /usr/sbin, which a non-root PATH may lack.
+have_samba() { command -v samba >/dev/null || [ -x /usr/sbin/samba ]; }
+have_samba_tool() { command -v samba-tool >/dev/null; }
+have_samba_dsdb() { compgen -G "/usr/lib/*/samba/ldb/samba_dsdb.so" >/dev/null || compgen -G "/usr/lib*/samba/ldb/samba_dsdb.so" >/dev/null; }
+have_samba_setup() { [ -d /usr/share/samba/setup ]; }
 
 missing=()
 have_postgres || missing+=(postgresql)
 have_slapd || missing+=(slapd)
 have_ldap_utils || missing+=(ldap-utils)
 have_openssl || missing+=(openssl)
+{ have_samba && have_samba_tool; } || missing+=(samba)
+have_samba_dsdb || missing+=(samba-ad-dc)
+have_samba_setup || missing+=(samba-ad-provision)
 
 if [ ${#missing[@]} -eq 0 ]; then
-  say "PostgreSQL server, slapd, ldap-utils and openssl are present; nothing to install"
+  say "PostgreSQL server, slapd, ldap-utils, openssl and Samba AD DC are present; nothing to install"
   exit 0
 fi
 
@@ -44,8 +58,9 @@ if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null; then
   exit 1
 fi
 
-# The packages' install scripts would start a system PostgreSQL on 5432 and slapd on 389; the tests
-# start their own, so forbid service starts while installing (invoke-rc.d honours policy-rc.d).
+# The packages' install scripts would start a system PostgreSQL on 5432, slapd on 389 and Samba
+# (smbd, nmbd, samba-ad-dc); the tests start their own, so forbid service starts while installing
+# (invoke-rc.d honours policy-rc.d).
 policy=/usr/sbin/policy-rc.d
 if [ ! -e "$policy" ]; then
   printf '#!/bin/sh\nexit 101\n' >"$policy"
@@ -66,6 +81,10 @@ have_postgres || still+=("PostgreSQL server binaries (initdb/pg_ctl)")
 have_slapd || still+=("slapd (${SLAPD_BIN:-/usr/sbin/slapd})")
 have_ldap_utils || still+=("ldap-utils (ldapsearch, ldapadd, ldapmodify, ldapdelete)")
 have_openssl || still+=(openssl)
+have_samba || still+=("samba (/usr/sbin/samba)")
+have_samba_tool || still+=("samba-tool (samba-common-bin)")
+have_samba_dsdb || still+=("Samba's DC database modules (samba-dsdb-modules)")
+have_samba_setup || still+=("/usr/share/samba/setup (samba-ad-provision)")
 if [ ${#still[@]} -gt 0 ]; then
   echo "ensure-deps: installed ${missing[*]} but still missing: ${still[*]}" >&2
   exit 1

@@ -119,15 +119,43 @@ export interface LdapConnectorSettings {
   readAnchorAfterAdd?: boolean;
 }
 
+/**
+ * An Active Directory domain (src/connectors/ad). Always over TLS: ldaps://, or ldap:// with
+ * startTLS; a plain bind is refused, because the bind password and provisioned users' passwords
+ * would cross the network in clear text.
+ */
+export interface ActiveDirectoryConnectorSettings {
+  url: string;
+  startTLS?: boolean;
+  /** A DN or a user@realm UPN. */
+  bindDN: string;
+  passwordSecretRef: SecretKeyRef;
+  /** The domain's naming context, e.g. DC=corp,DC=example. */
+  baseDN: string;
+  /** Containers under baseDN that scope import and may hold provisioned objects; absent: the whole domain. */
+  containers?: string[];
+  caFile?: string;
+  insecureSkipVerify?: boolean;
+  pageSize?: number;
+  timeoutSeconds?: number;
+  /** dirsync needs "Replicating Directory Changes"; usn reads uSNChanged; auto (default) tries DirSync first. */
+  deltaMode?: "auto" | "dirsync" | "usn";
+  /** Default true: a provisioned user must change its random initial password at first logon. */
+  mustChangePassword?: boolean;
+  /** Default true: read a new object's objectGUID right after the add. */
+  readAnchorAfterAdd?: boolean;
+}
+
 export interface PostgresConnectorSettings {
   connectionSecretRef: SecretKeyRef;
   table: string;
 }
 
 export interface ConnectorSpec {
-  type: "csv" | "ldap" | "postgres";
+  type: "csv" | "ldap" | "activeDirectory" | "postgres";
   csv?: CsvConnectorSettings;
   ldap?: LdapConnectorSettings;
+  activeDirectory?: ActiveDirectoryConnectorSettings;
   postgres?: PostgresConnectorSettings;
 }
 
@@ -169,10 +197,27 @@ export interface ManagementAgentSpec {
 
 // ---------------------------------------------------------------- SyncRule
 
+/** The int an outbound flow with unique: true may read: which try this is (1, 2, ...). */
+export const ITERATION_VARIABLE = "iteration";
+
 export interface AttributeFlow {
   target: string;
   expression: string;
   /** Outbound: flow only when the target object is created (provisioned). */
+  initialOnly?: boolean;
+  /**
+   * Outbound: no other object of the MA's object type may hold the value (compared
+   * case-insensitively). The expression may read `iteration` (1, 2, ...): the first value no other
+   * object holds or is about to receive is taken, and a value the object already has is kept.
+   */
+  unique?: boolean;
+}
+
+/** A value flowed when the target object is deprovisioned (deprovision: disable). */
+export interface DeprovisionFlow {
+  target: string;
+  expression: string;
+  /** Has no effect on a deprovision flow (kept so both flow lists share their fields). */
   initialOnly?: boolean;
 }
 
@@ -205,7 +250,9 @@ export interface SyncRuleSpec {
   dn?: string;
   deprovision?: DeprovisionAction;
   /** Outbound, deprovision: disable — the values flowed to the target when the object leaves scope. */
-  deprovisionFlows?: AttributeFlow[];
+  deprovisionFlows?: DeprovisionFlow[];
+  /** Outbound, deprovision: disable — CEL over `mv`: the DN the target object is moved to then. */
+  deprovisionDN?: string;
   attributeFlows?: AttributeFlow[];
 }
 

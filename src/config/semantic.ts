@@ -4,7 +4,7 @@
 // flow one metaverse attribute, names are unique, durations and cron expressions parse.
 // Every problem is collected; nothing stops at the first.
 import { compileExpression, ExpressionError, type ExpressionVariable } from "../expr/index.ts";
-import type { AnyResource, ConfigError, ManagementAgent, ObjectTypeSpec, RetentionPolicy, SyncRule } from "./model.ts";
+import { ITERATION_VARIABLE, type AnyResource, type ConfigError, type ManagementAgent, type ObjectTypeSpec, type RetentionPolicy, type SyncRule } from "./model.ts";
 import { resourceError } from "./errors.ts";
 import { metaverseContributions, schemaFrom, type MetaverseSchema } from "./metaverse.ts";
 import { parseDuration } from "./duration.ts";
@@ -158,6 +158,7 @@ function checkInbound(rule: SyncRule, ma: ManagementAgent, errors: ConfigError[]
       errors.push(resourceError(rule, `spec.attributeFlows[${i}].target`, `'${f.target}' cannot be a metaverse attribute: use letters, digits and _ (outbound rules read it as mv.${f.target})`));
     }
     if (f.initialOnly) errors.push(resourceError(rule, `spec.attributeFlows[${i}].initialOnly`, "initialOnly is only for outbound flows"));
+    if (f.unique) errors.push(resourceError(rule, `spec.attributeFlows[${i}].unique`, "unique is only for outbound flows (a value no other object of the target system holds)"));
     compile(rule, `spec.attributeFlows[${i}].expression`, f.expression, "source", attrs, errors);
   });
 }
@@ -183,7 +184,12 @@ function checkOutbound(
   const readable = mvAttrs && certain ? new Set(mvAttrs.keys()) : undefined;
   if (spec.scope !== undefined) compile(rule, "spec.scope", spec.scope, "mv", readable, errors);
   if (spec.dn !== undefined) compile(rule, "spec.dn", spec.dn, "mv", readable, errors);
-  if (spec.provision && ma.spec.connector.type === "ldap" && spec.dn === undefined) {
+  if (spec.deprovisionDN !== undefined) {
+    compile(rule, "spec.deprovisionDN", spec.deprovisionDN, "mv", readable, errors);
+    // Without dn nothing would move a returning object back out of where deprovisioning put it.
+    if (spec.dn === undefined) errors.push(resourceError(rule, "spec.deprovisionDN", "deprovisionDN needs dn: the DN a returning object is moved back to"));
+  }
+  if (spec.provision && (ma.spec.connector.type === "ldap" || ma.spec.connector.type === "activeDirectory") && spec.dn === undefined) {
     errors.push(resourceError(rule, "spec.dn", `provisioning into LDAP management agent '${ma.metadata.name}' needs dn: the CEL expression giving the new object's DN`));
   }
   const targetAttrs = target ? new Map(target.attributes.map((a) => [a.name, a])) : undefined;
@@ -194,7 +200,16 @@ function checkOutbound(
       if (targetAttrs && !attr) {
         errors.push(resourceError(rule, `${at}.target`, `object type '${target!.name}' of management agent '${ma.metadata.name}' has no attribute '${f.target}'${declared(targetAttrs.keys())}`));
       }
-      const compiled = compile(rule, `${at}.expression`, f.expression, "mv", readable, errors);
+      const compiled = compile(rule, `${at}.expression`, f.expression, "mv", readable, errors, [ITERATION_VARIABLE]);
+      const unique = list === "attributeFlows" && "unique" in f && f.unique === true;
+      if (compiled?.uses.includes(ITERATION_VARIABLE) && !unique) {
+        errors.push(
+          resourceError(rule, `${at}.expression`, `reads ${ITERATION_VARIABLE}, which only an attribute flow with unique: true has (the try at a value no other object holds)`),
+        );
+      }
+      if (unique && (attr?.type === "reference" || attr?.multiValued)) {
+        errors.push(resourceError(rule, `${at}.unique`, `'${f.target}' is ${attr.multiValued ? "multi-valued" : "a reference"}: unique is for an attribute of a single value`));
+      }
       // A reference is translated into the referenced object's anchor or DN in the target system;
       // that needs the metaverse reference itself, not a value computed from it.
       if (attr?.type === "reference" && compiled && readable) {
@@ -302,9 +317,10 @@ function compile(
   variable: ExpressionVariable,
   attributes: ReadonlySet<string> | undefined,
   errors: ConfigError[],
+  variables?: readonly string[],
 ): ReturnType<typeof compileExpression> | undefined {
   try {
-    return compileExpression(text, { variable, attributes });
+    return compileExpression(text, { variable, attributes, variables });
   } catch (e) {
     const message = e instanceof ExpressionError ? e.message : `does not compile: ${(e as Error).message}`;
     errors.push(resourceError(resource, path, message));

@@ -96,6 +96,11 @@ export interface ConnectorContext {
    */
   paths?: PathPolicy;
   signal?: AbortSignal;
+  /**
+   * Library callers only (tests): the initial password a directory connector gives a new account,
+   * instead of a random one nobody knows. The CLI and the operator never set it.
+   */
+  initialPassword?: () => string;
 }
 
 export interface Connector {

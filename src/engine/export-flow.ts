@@ -2,10 +2,11 @@
 // compute for the target object, and the difference from what the target holds (or will hold once
 // an unconfirmed export lands). Reference values come out as metaverse ids and are mapped to the
 // referenced object's anchor or DN in the target MA by the caller.
-import type { AttrValue, Attributes } from "../expr/index.ts";
+import type { AttrValue, Attributes, CompiledExpression } from "../expr/index.ts";
 import { normalizeDN } from "../expr/dn.ts";
+import type { CsRow, PendingExportRow } from "../store/index.ts";
 import { ObjectRuleError } from "./inbound.ts";
-import type { CompiledOutboundFlow, CompiledOutboundRule } from "./rules.ts";
+import { ITERATION, type CompiledOutboundFlow, type CompiledOutboundRule } from "./rules.ts";
 import { dnValuesEqual, normalizeValue, valueList, valuesEqual } from "./values.ts";
 
 export interface OutboundGroup {
@@ -28,7 +29,7 @@ export function groupOutboundRules(rules: CompiledOutboundRule[], referenceBy: (
   return [...groups.values()];
 }
 
-function guard<T>(what: string, fn: () => T): T {
+export function guard<T>(what: string, fn: () => T): T {
   try {
     return fn();
   } catch (e) {
@@ -50,21 +51,35 @@ export interface TargetValues {
   /** Attributes flowed on every sync (not initialOnly): the ones a diff may change. */
   managed: Set<string>;
   dn?: string;
+  /**
+   * Attributes flowed with unique: true, by the flow that won: their value here is iteration 1's,
+   * until unique.ts replaces it with the one no other object holds.
+   */
+  unique: Map<string, { rule: CompiledOutboundRule; flow: CompiledOutboundFlow }>;
 }
+
+const FIRST_ITERATION = { [ITERATION]: 1 };
 
 export function computeTargetValues(
   rules: CompiledOutboundRule[],
   attrs: Attributes,
-  opts: { initial: boolean; flows?: (r: CompiledOutboundRule) => CompiledOutboundFlow[] },
+  opts: {
+    initial: boolean;
+    flows?: (r: CompiledOutboundRule) => CompiledOutboundFlow[];
+    /** The DN expression of a rule; default its `dn` (deprovisioning asks for `deprovisionDN`). */
+    dn?: (r: CompiledOutboundRule) => CompiledExpression | undefined;
+  },
 ): TargetValues {
   const values: Attributes = {};
   const refs = new Map<string, { referenceTo: string; mvIds: number[] }>();
   const managed = new Set<string>();
+  const unique = new Map<string, { rule: CompiledOutboundRule; flow: CompiledOutboundFlow }>();
   const seen = new Set<string>();
   let dn: string | undefined;
   for (const rule of rules) {
-    if (dn === undefined && rule.dn) {
-      const v = guard(`dn of ${rule.name}`, () => rule.dn!.evaluate(attrs));
+    const dnExpr = opts.dn ? opts.dn(rule) : rule.dn;
+    if (dn === undefined && dnExpr) {
+      const v = guard(`${dnExpr === rule.dn ? "dn" : "deprovisionDN"} of ${rule.name}`, () => dnExpr.evaluate(attrs));
       if (v !== null) dn = String(v);
     }
     for (const flow of opts.flows ? opts.flows(rule) : rule.flows) {
@@ -72,7 +87,8 @@ export function computeTargetValues(
       if (flow.initialOnly && !opts.initial) continue;
       seen.add(flow.target);
       if (!flow.initialOnly) managed.add(flow.target);
-      const v = normalizeValue(guard(`flow ${rule.name} → ${flow.target}`, () => flow.expr.evaluate(attrs)));
+      if (flow.unique) unique.set(flow.target, { rule, flow });
+      const v = normalizeValue(guard(`flow ${rule.name} → ${flow.target}`, () => flow.expr.evaluate(attrs, flow.unique ? FIRST_ITERATION : undefined)));
       if (flow.referenceTo && v !== null) {
         refs.set(flow.target, { referenceTo: flow.referenceTo, mvIds: valueList(v).map(Number).filter(Number.isFinite) });
         values[flow.target] = null;
@@ -81,7 +97,7 @@ export function computeTargetValues(
       }
     }
   }
-  return { values, refs, managed, dn };
+  return { values, refs, managed, dn, unique };
 }
 
 /** Replaces reference mv ids with the referenced objects' anchors/DNs; returns the ids not yet there. */
@@ -131,4 +147,15 @@ export function addPayload(values: Attributes): Attributes {
   const out: Attributes = {};
   for (const k of Object.keys(values).sort()) if (normalizeValue(values[k]) !== null) out[k] = values[k];
   return out;
+}
+
+/** What the target holds or will hold: imported values, overlaid with an export not yet confirmed. */
+export function expectedState(c: CsRow, pe: PendingExportRow | undefined): Attributes {
+  if (pe && pe.state === "unconfirmed" && pe.op !== "delete") return { ...c.attrs, ...pe.changes };
+  return c.attrs;
+}
+
+/** The DN the target object has, or has once an exported rename not yet confirmed lands. */
+export function expectedDn(c: CsRow, pe: PendingExportRow | undefined): string | null {
+  return pe?.state === "unconfirmed" && pe.new_dn ? pe.new_dn : c.dn;
 }

@@ -2,18 +2,24 @@
 // deletes). A success becomes an unconfirmed export until the next import confirms it (a delete
 // the connector reports as confirmed, the system having answered that the object is gone, is
 // settled at once); a failure stays pending with its error. The deletion threshold is checked
-// before the first delete is sent.
+// before the first delete is sent. Adds and updates that reference an add of this run are sent
+// after the others, without references to adds that failed (export-refs.ts).
 import type { Connector, ExportOperation, ExportResult, ValueChange } from "../connectors/types.ts";
 import { normalizeDN } from "../expr/dn.ts";
 import type { Attributes } from "../expr/index.ts";
-import { presentObjects, settleConfirmedDeletes } from "../store/index.ts";
+import { markDirty, presentObjects, settleConfirmedDeletes } from "../store/index.ts";
 import { checkCancelled, chunks, type EngineContext } from "./context.ts";
+import { prepareBatch, referencePlan } from "./export-refs.ts";
+import { referrersOf } from "./outbound.ts";
 import type { RunRecorder } from "./run.ts";
 import { judgeDeletes } from "./threshold.ts";
 
-interface ExportRow {
+export interface ExportRow {
   cs_id: number;
   op: "add" | "update" | "delete";
+  /** The pending export's state before this run sent it. */
+  state: "pending" | "error";
+  mv_id: number | null;
   new_dn: string | null;
   changes: Attributes;
   object_type: string;
@@ -58,26 +64,28 @@ export async function runExport(ctx: EngineContext, maName: string, connector: C
   if (connector.snapshotAfterExport) {
     await ctx.db.query(`delete from watermark where ma = $1`, [maName]);
   }
-  const ids = (
-    await ctx.db.query<{ cs_id: number }>(
-      `select cs_id from pending_export where ma = $1 and state <> 'unconfirmed' ${holdDeletes ? "and op <> 'delete'" : ""}
+  const pending = (
+    await ctx.db.query<{ cs_id: number; op: string }>(
+      `select cs_id, op from pending_export where ma = $1 and state <> 'unconfirmed' ${holdDeletes ? "and op <> 'delete'" : ""}
         order by case op when 'add' then 0 when 'update' then 1 else 2 end, cs_id`,
       [maName],
     )
-  ).rows.map((r) => r.cs_id);
-  let done = 0;
+  ).rows;
+  const ids = pending.map((r) => r.cs_id);
   const batchSize = Math.max(1, Math.min(connector.exportBatchSize ?? ctx.batchSize, 1_000_000));
-  for (const batch of chunks(ids, batchSize)) {
-    checkCancelled(ctx);
-    const rows = (
+  const refs = referencePlan(ctx, maName);
+  const load = async (batch: number[]) =>
+    (
       await ctx.db.query<ExportRow>(
-        `select p.cs_id, p.op, p.new_dn, p.changes, c.object_type, c.anchor, c.dn, c.attrs
+        `select p.cs_id, p.op, p.state, p.new_dn, p.changes, c.object_type, c.anchor, c.dn, c.attrs, c.mv_id
            from pending_export p join cs_object c on c.id = p.cs_id
           where p.cs_id = any($1::bigint[]) and p.state <> 'unconfirmed'
           order by case p.op when 'add' then 0 when 'update' then 1 else 2 end, p.cs_id`,
         [batch],
       )
     ).rows;
+  let done = 0;
+  const send = async (rows: ExportRow[], skipped: number): Promise<boolean> => {
     const ops = rows.map(toOperation);
     let results: ExportResult[];
     let unavailable: Error | undefined;
@@ -90,13 +98,38 @@ export async function runExport(ctx: EngineContext, maName: string, connector: C
     }
     await record(ctx, rows, results, run);
     await run.flushErrors();
-    done += rows.length;
+    done += rows.length + skipped;
     ctx.options.onProgress?.(done, ids.length, `export ${maName}`);
-    if (unavailable) {
-      run.status = "failed";
-      run.message = `${maName} is unavailable: ${unavailable.message}; ${ids.length - done + (rows.length - results.length)} export(s) stay pending`;
-      return;
+    if (!unavailable) return true;
+    run.status = "failed";
+    run.message = `${maName} is unavailable: ${unavailable.message}; ${ids.length - done + (rows.length - results.length)} export(s) stay pending`;
+    return false;
+  };
+  // Adds and updates; then those that waited for an add of this run (export-refs.ts); deletes last.
+  const sent = new Set<number>();
+  let list = pending.filter((r) => r.op !== "delete").map((r) => r.cs_id);
+  for (let force = false; list.length > 0; force = true) {
+    const waiting: number[] = [];
+    for (const batch of chunks(list, batchSize)) {
+      checkCancelled(ctx);
+      let rows = await load(batch);
+      let skipped = 0;
+      if (refs) {
+        const prepared = await prepareBatch(ctx.db, refs, rows, sent, force);
+        waiting.push(...prepared.wait);
+        rows = prepared.send;
+        skipped = prepared.dropped;
+      }
+      if (rows.length === 0) done += skipped;
+      else if (!(await send(rows, skipped))) return;
+      for (const r of rows) sent.add(r.cs_id);
     }
+    list = waiting;
+  }
+  for (const batch of chunks(pending.filter((r) => r.op === "delete").map((r) => r.cs_id), batchSize)) {
+    checkCancelled(ctx);
+    const rows = await load(batch);
+    if (rows.length > 0 && !(await send(rows, 0))) return;
   }
 }
 
@@ -119,9 +152,14 @@ async function record(ctx: EngineContext, rows: ExportRow[], results: ExportResu
   // full import's sweep settles a confirmed delete, instead of waiting for an import that may never
   // see it (an LDAP delta import without accesslog does not report deletions).
   const confirmedDeletes: number[] = [];
+  // MV objects whose add failed for the first time, or succeeded after failing: a failed add is
+  // no reference target (outbound.ts), so what references them is recomputed (the group without
+  // the member whose account could not be made, then with it once it is made).
+  const flipped: number[] = [];
   for (const res of results) {
     const row = byId.get(res.id);
     if (!row) continue;
+    if (row.op === "add" && row.mv_id !== null && res.ok === (row.state === "error")) flipped.push(row.mv_id);
     if (res.ok) {
       const dn = res.dn ?? row.new_dn ?? row.dn;
       if (row.op === "delete" && res.confirmed) {
@@ -164,5 +202,6 @@ async function record(ctx: EngineContext, rows: ExportRow[], results: ExportResu
         [JSON.stringify(failed)],
       );
     }
+    if (flipped.length > 0) await markDirty(tx, await referrersOf(tx, ctx, flipped));
   });
 }

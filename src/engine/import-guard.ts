@@ -2,7 +2,7 @@
 // while the connector space holds objects is held ("source empty"), and deletes past the MA's
 // deletion threshold are held before anything is marked deleted (so the metaverse never sees
 // them). Both say in the run's message how to release them, once.
-import { presentObjects } from "../store/index.ts";
+import { presentObjects, type Queryable } from "../store/index.ts";
 import { judgeDeletes } from "./threshold.ts";
 import type { EngineContext } from "./context.ts";
 import type { RunRecorder } from "./run.ts";
@@ -36,9 +36,13 @@ export async function heldAsEmpty(ctx: EngineContext, ma: string, records: numbe
 }
 
 /** The deletion guard for what an import would mark deleted; true when the deletes may go ahead. */
-export async function deletesAllowed(ctx: EngineContext, ma: string, deletes: number, run: RunRecorder, profile: string): Promise<boolean> {
+/**
+ * `q`: the transaction the caller holds, if any. Reading through ctx.db beside an open transaction
+ * deadlocks the embedded database (PGlite has one connection, which the transaction holds).
+ */
+export async function deletesAllowed(ctx: EngineContext, ma: string, deletes: number, run: RunRecorder, profile: string, q: Queryable = ctx.db): Promise<boolean> {
   if (deletes === 0 || ctx.options.allowDeletes) return true;
-  const total = await presentObjects(ctx.db, ma);
+  const total = await presentObjects(q, ma);
   const verdict = judgeDeletes(ctx.config.mas.get(ma)!.threshold, deletes, total);
   if (!verdict.exceeded) return true;
   run.status = "stopped-deletion-threshold";

@@ -322,7 +322,7 @@ async function applyDeletes(ctx: EngineContext, ma: string, deletes: Array<{ anc
     ).rows.map((r) => r.cs_id);
     const oursSet = new Set(ours);
     const theirs = ids.filter((id) => !oursSet.has(id));
-    const allowed = await deletesAllowed(ctx, ma, theirs.length, run, profile);
+    const allowed = await deletesAllowed(ctx, ma, theirs.length, run, profile, tx);
     const gone = allowed ? ids : ours;
     run.counts.deletes += gone.length;
     await updateRows(tx, "cs_object", { id: "bigint" }, gone.map((id) => ({ id })), `deleted = true, pending_import = 'delete'`);

@@ -5,6 +5,7 @@ import type { AnyResource, ConfigSet, ManagementAgent, RetentionPolicy, SyncRule
 import type { PathPolicy } from "../config/paths.ts";
 import type { Database } from "../store/db.ts";
 import { ensureJoinIndex } from "../store/queries.ts";
+import { ensureUniqueIndexes } from "../store/unique.ts";
 import { processHolder, runLocksFor } from "../store/lock.ts";
 import { createConnector, type SecretResolver } from "./connectors.ts";
 import type { EngineContext } from "./context.ts";
@@ -48,6 +49,11 @@ export interface EngineOptions {
   lockWaitMs?: number;
   /** How this process names itself to others that find its locks ("idsync operator"). */
   holderName?: string;
+  /**
+   * Tests only: the initial password directory connectors give new accounts (so a test can bind
+   * as one); otherwise each gets a random one that nobody ever sees.
+   */
+  initialPassword?: () => string;
 }
 
 export interface CycleOptions extends RunOptions {
@@ -119,7 +125,7 @@ export async function openEngine(opts: EngineOptions): Promise<Engine> {
         await runSync(ctx, ma, profile === "full-sync" ? "full" : "delta", recorder);
         if (profile === "full-sync") await db.query(`delete from full_sync_request where ma = $1`, [ma]);
       } else {
-        const connector = await createConnector(compiledMa, secrets, opts.paths);
+        const connector = await createConnector(compiledMa, secrets, opts.paths, opts.initialPassword);
         try {
           if (profile === "export") await runExport(ctx, ma, connector, recorder);
           else await runImport(ctx, ma, profile === "full-import" ? "full" : "delta", connector, recorder);
@@ -173,6 +179,7 @@ export async function openEngine(opts: EngineOptions): Promise<Engine> {
         record(await run(ma, options.full || !everImported ? "full-import" : "delta-import", options));
       }
       const fullRequests = new Set((await db.query<{ ma: string }>(`select ma from full_sync_request`)).rows.map((r) => r.ma));
+      let synced = false;
       for (const ma of mas) {
         const full = options.full || fullRequests.has(ma);
         if (!full) {
@@ -180,6 +187,12 @@ export async function openEngine(opts: EngineOptions): Promise<Engine> {
           if (pending.rows.length === 0) continue;
         }
         record(await run(ma, full ? "full-sync" : "delta-sync", options));
+        synced = true;
+      }
+      // MV objects marked for recomputation outside a sync (by an export: what references an add
+      // that failed, or that succeeded after failing) are settled by any sync: one, if none ran.
+      if (!synced && mas.length > 0 && (await db.query(`select 1 from mv_object where dirty limit 1`)).rows.length > 0) {
+        record(await run(mas[0], "delta-sync", options));
       }
       for (const ma of mas) {
         const pending = await db.query(`select 1 from pending_export where ma = $1 and state <> 'unconfirmed' limit 1`, [ma]);
@@ -207,6 +220,8 @@ export async function openEngine(opts: EngineOptions): Promise<Engine> {
         for (const rule of next.inboundByName.values()) {
           for (const j of rule.join) await ensureJoinIndex(db, rule.mvType, j.metaverse);
         }
+        // Who holds a unique value is looked up per batch through these (store/unique.ts).
+        for (const rule of next.outbound) for (const f of rule.flows) if (f.unique) await ensureUniqueIndexes(db, rule.ma, rule.targetType, f.target);
         applied = config;
         compiled = next;
         return result;

@@ -1,15 +1,16 @@
 // Outbound synchronization for a set of metaverse objects: provisioning, export attribute flow into
 // pending exports, renames, and deprovisioning. One transaction per batch; provisioning of the whole
-// batch happens before values are computed so references inside the batch resolve at once.
+// batch happens before values are computed so references inside the batch resolve at once. Values
+// declared unique (unique.ts) are decided before that, for the whole batch: an anchor may be one.
 import { anchorOf } from "../connectors/types.ts";
 import { normalizeDN } from "../expr/dn.ts";
-import type { Attributes } from "../expr/index.ts";
 import {
   BULK_CHANGE,
   connectorsOf,
   csByMvIds,
   csByMvIdsIn,
   deletePendingExports,
+  failedAdd,
   markDirty,
   mvByIds,
   mvReferencing,
@@ -27,18 +28,25 @@ import {
   addPayload,
   computeTargetValues,
   diffTarget,
+  expectedDn,
+  expectedState,
   groupOutboundRules,
   isEmptyDiff,
   outboundRulesInScope,
   resolveOutboundReferences,
   type OutboundGroup,
+  type TargetValues,
 } from "./export-flow.ts";
+import { deprovisionStep } from "./deprovision.ts";
 import { placeProvisioned } from "./provision.ts";
-import { ObjectRuleError } from "./inbound.ts";
+import { canonical, ObjectRuleError } from "./inbound.ts";
+import { assignUniqueValues } from "./unique-assign.ts";
+import { UniqueClaims } from "./unique.ts";
 import type { RunRecorder } from "./run.ts";
 
 export function referenceByOf(ctx: EngineContext, ma: string): "anchor" | "dn" {
-  return ctx.config.mas.get(ma)?.resource.spec.connector.type === "ldap" ? "dn" : "anchor";
+  const type = ctx.config.mas.get(ma)?.resource.spec.connector.type;
+  return type === "ldap" || type === "activeDirectory" ? "dn" : "anchor";
 }
 
 /**
@@ -79,8 +87,9 @@ export class OutboundPass {
       await this.ctx.db.query<{ mv_id: number }>(
         `select distinct c.mv_id from cs_object c
           where c.unresolved_out is not null and c.mv_id is not null
-            and exists (select 1 from cs_object r, jsonb_array_elements_text(c.unresolved_out) u(id)
-                         where r.ma = c.ma and r.mv_id = u.id::bigint)`,
+            and exists (select 1 from jsonb_array_elements_text(c.unresolved_out) u(id), cs_object r
+                          left join pending_export p on p.cs_id = r.id
+                         where r.ma = c.ma and r.mv_id = u.id::bigint and not ${failedAdd("r", "p")})`,
       )
     ).rows.map((r) => r.mv_id);
     for (const batch of chunks(retry, this.ctx.batchSize)) {
@@ -160,31 +169,18 @@ async function outboundBatch(
       }
       if (!connector || !group.rules.some((r) => r.mvType === mv.object_type)) continue;
       // Left the scope of every rule (or the MV object was deleted): deprovision as declared.
-      const action = group.rules.find((r) => r.mvType === mv.object_type)!.deprovision;
       const pe = pes.get(connector.id);
       run.counts.deprovisions++;
       addLost(lost, mv.id, connector.ma);
       unlinks.push({ row: connector });
-      if (action === "delete") {
-        if (connector.imported_at === null && pe?.op === "add" && pe.state !== "unconfirmed") {
-          csRemovals.push(connector.id); // never reached the target: nothing to delete there
-        } else {
-          peWrites.push({ cs_id: connector.id, ma: connector.ma, op: "delete", new_dn: null, changes: {}, state: "pending" });
-        }
-      } else if (action === "disable") {
-        try {
-          const t = computeTargetValues(group.rules.filter((r) => r.mvType === mv.object_type).slice(0, 1), mv.attrs, {
-            initial: false,
-            flows: (r) => r.deprovisionFlows,
-          });
-          const d = diffTarget(t, expectedState(connector, pe), connector.dn, group.referenceBy);
-          if (!isEmptyDiff(d)) peWrites.push({ cs_id: connector.id, ma: connector.ma, op: "update", new_dn: null, changes: d.changes, state: "pending" });
-        } catch (e) {
-          if (!(e instanceof ObjectRuleError)) throw e;
-          objError(connector, mv, e);
-        }
-      } else if (pe && pe.state !== "unconfirmed") {
-        peDeletes.push(connector.id);
+      try {
+        const step = deprovisionStep(group, mv, connector, pe);
+        if (step.kind === "remove") csRemovals.push(connector.id);
+        else if (step.kind === "drop") peDeletes.push(connector.id);
+        else if (step.kind === "write") peWrites.push({ cs_id: connector.id, ma: connector.ma, op: step.op, new_dn: step.newDn, changes: step.changes, state: "pending" });
+      } catch (e) {
+        if (!(e instanceof ObjectRuleError)) throw e;
+        objError(connector, mv, e);
       }
     }
     // A deleted MV object keeps no connectors, also in MAs without outbound rules.
@@ -198,12 +194,37 @@ async function outboundBatch(
     }
   }
 
-  // Provisioning first, for the whole batch, so that references between these objects resolve.
-  const toProvision: Array<{ plan: Plan; values: ReturnType<typeof computeTargetValues>; anchor: string | null }> = [];
+  // Target values of every plan; a new object, and an add not sent yet, with the initialOnly flows.
+  const valueSets = new Map<Plan, TargetValues>();
   for (const plan of plans) {
-    if (plan.connector) continue;
     try {
-      const values = computeTargetValues(plan.rules, plan.mv.attrs, { initial: true });
+      valueSets.set(plan, computeTargetValues(plan.rules, plan.mv.attrs, { initial: isUnsentAdd(plan.connector, pes) }));
+    } catch (e) {
+      if (!(e instanceof ObjectRuleError)) throw e;
+      objError(plan.connector ?? {}, plan.mv, e);
+    }
+  }
+  // Unique values (unique.ts), for the whole batch at once, before anchors are computed from them.
+  const claims = new UniqueClaims();
+  const assignUnique = async (list: Plan[]) => {
+    const targets = list.flatMap((plan) => {
+      const values = valueSets.get(plan);
+      const c = plan.connector;
+      return values ? [{ plan, mvId: plan.mv.id, ma: plan.group.ma, targetType: plan.group.targetType, attrs: plan.mv.attrs, values, connector: c, pe: c ? pes.get(c.id) : undefined }] : [];
+    });
+    for (const [t, e] of await assignUniqueValues(tx, targets, claims)) {
+      valueSets.delete(t.plan);
+      objError(t.plan.connector ?? {}, t.plan.mv, e);
+    }
+  };
+  await assignUnique(plans);
+
+  // Provisioning first, for the whole batch, so that references between these objects resolve.
+  const toProvision: Array<{ plan: Plan; values: TargetValues; anchor: string | null }> = [];
+  for (const plan of plans) {
+    const values = valueSets.get(plan);
+    if (plan.connector || !values) continue;
+    try {
       const type = ctx.config.mas.get(plan.group.ma)!.types.get(plan.group.targetType)!;
       const anchor = plan.group.referenceBy === "anchor" ? (anchorOf(type.spec, values.values) ?? null) : null;
       if (plan.group.referenceBy === "anchor" && anchor === null) {
@@ -215,31 +236,42 @@ async function outboundBatch(
       toProvision.push({ plan, values, anchor });
     } catch (e) {
       if (!(e instanceof ObjectRuleError)) throw e;
+      valueSets.delete(plan);
       objError({}, plan.mv, e);
     }
   }
   // Where each goes: an object it had before, one with its anchor or DN, one the target's join
   // rules match, or a new one (provision.ts).
   const { fresh, newIds } = await placeProvisioned(tx, ctx, toProvision, pes, run, now);
-
-  // References: one lookup per (MA, referenced type) for the batch; new objects are visible in tx.
-  const refNeeds = new Map<string, Set<number>>();
-  const valueSets = new Map<Plan, ReturnType<typeof computeTargetValues>>();
-  fresh.forEach((p) => valueSets.set(p.plan, p.values));
-  for (const plan of plans) {
-    if (!plan.connector && !valueSets.has(plan)) continue;
+  const freshPlans = new Set(fresh.map((f) => f.plan));
+  // An adopted object is an existing one: its values again, as for any connector, and its unique
+  // values decided again knowing what it has (a returning leaver keeps its account name).
+  const adopted = toProvision.filter((p) => p.plan.connector).map((p) => p.plan);
+  for (const plan of toProvision.map((p) => p.plan)) if (!freshPlans.has(plan)) valueSets.delete(plan);
+  claims.release(adopted.map((p) => ({ mvId: p.mv.id, ma: p.group.ma, targetType: p.group.targetType })));
+  for (const plan of adopted) {
     try {
-      const v = valueSets.get(plan) ?? computeTargetValues(plan.rules, plan.mv.attrs, { initial: false });
-      valueSets.set(plan, v);
-      for (const ref of v.refs.values()) {
-        const key = `${plan.group.ma}\u0000${ref.referenceTo}`;
-        const set = refNeeds.get(key) ?? new Set<number>();
-        ref.mvIds.forEach((id) => set.add(id));
-        refNeeds.set(key, set);
-      }
+      valueSets.set(plan, computeTargetValues(plan.rules, plan.mv.attrs, { initial: isUnsentAdd(plan.connector, pes) }));
     } catch (e) {
       if (!(e instanceof ObjectRuleError)) throw e;
-      objError(plan.connector ?? {}, plan.mv, e);
+      objError(plan.connector!, plan.mv, e);
+    }
+  }
+  await assignUnique(adopted);
+
+  // References: one lookup per (MA, referenced type) for the batch; new objects are visible in tx.
+  // A reference resolves to the referenced object's DN or anchor in the MA once it has an object
+  // there, an add not exported yet included, except an add that failed (pending export 'add' in
+  // state 'error', never imported): that one does not exist there, so the reference stays
+  // unresolved (unresolved_out) like one to an object with no account yet. Its referrers are
+  // recomputed when the add first fails or later succeeds (export.ts), or is pending again (below).
+  const refNeeds = new Map<string, Set<number>>();
+  for (const [plan, v] of valueSets) {
+    for (const ref of v.refs.values()) {
+      const key = `${plan.group.ma}\u0000${ref.referenceTo}`;
+      const set = refNeeds.get(key) ?? new Set<number>();
+      ref.mvIds.forEach((id) => set.add(id));
+      refNeeds.set(key, set);
     }
   }
   const refValues = new Map<string, string>();
@@ -260,7 +292,6 @@ async function outboundBatch(
     if (missing.length > 0) unresolvedWrites.push({ id: newIds[i], unresolved: JSON.stringify(missing) });
     peWrites.push({ cs_id: newIds[i], ma: p.plan.group.ma, op: "add", new_dn: null, changes: addPayload(p.values.values), state: "pending" });
   });
-  const freshPlans = new Set(fresh.map((f) => f.plan));
   for (const plan of plans) {
     const c = plan.connector;
     const values = valueSets.get(plan);
@@ -269,16 +300,22 @@ async function outboundBatch(
     if (missing.length > 0) waiting.add(plan.mv.id);
     if (missing.length > 0 || c.unresolved_out) unresolvedWrites.push({ id: c.id, unresolved: missing.length > 0 ? JSON.stringify(missing) : null });
     const pe = pes.get(c.id);
-    if (pe && pe.op === "add" && pe.state !== "unconfirmed" && c.imported_at === null) {
-      // Not exported yet: the add itself carries the current values. (Once an import has seen the
-      // object — e.g. an add that landed just before a crash — it is diffed like any other.)
-      const all = computeTargetValues(plan.rules, plan.mv.attrs, { initial: true });
-      resolveOutboundReferences(all, (t, id) => refValues.get(`${plan.group.ma}\u0000${t}\u0000${id}`));
-      peWrites.push({ cs_id: c.id, ma: c.ma, op: "add", new_dn: null, changes: addPayload(all.values), state: "pending" });
-      if (all.dn && c.dn !== all.dn) dnWrites.push({ id: c.id, dn: all.dn, dn_norm: normalizeDN(all.dn) });
+    if (isUnsentAdd(c, pes)) {
+      // Not exported yet: the add itself carries the current values (computed with the initialOnly
+      // flows). Once an import has seen the object — e.g. an add that landed just before a crash —
+      // it is diffed like any other.
+      const changes = addPayload(values.values);
+      const newDn = values.dn && c.dn !== values.dn ? values.dn : undefined;
+      // A failed add computed again with the same values keeps its error (and stays no reference
+      // target, connectorsOf); with new values it is pending again, and what references it is
+      // recomputed to name it (it is exported before them).
+      if (pe?.state === "error" && !newDn && canonical(changes) === canonical(pe.changes)) continue;
+      if (pe?.state === "error") moved.add(plan.mv.id);
+      peWrites.push({ cs_id: c.id, ma: c.ma, op: "add", new_dn: null, changes, state: "pending" });
+      if (newDn) dnWrites.push({ id: c.id, dn: newDn, dn_norm: normalizeDN(newDn) });
       continue;
     }
-    const diff = diffTarget(values, expectedState(c, pe), pe?.state === "unconfirmed" && pe.new_dn ? pe.new_dn : c.dn, plan.group.referenceBy);
+    const diff = diffTarget(values, expectedState(c, pe), expectedDn(c, pe), plan.group.referenceBy);
     if (isEmptyDiff(diff)) {
       if (pe && pe.state !== "unconfirmed") peDeletes.push(c.id);
       continue;
@@ -339,10 +376,14 @@ async function writeDirtyMarks(tx: Queryable, ids: number[], lost: Map<number, S
   for (const [ma, mvs] of byMa) await markDirty(tx, mvs, ma);
 }
 
-/** What the target holds or will hold: imported values, overlaid with an export not yet confirmed. */
-function expectedState(c: CsRow, pe: PendingExportRow | undefined): Attributes {
-  if (pe && pe.state === "unconfirmed" && pe.op !== "delete") return { ...c.attrs, ...pe.changes };
-  return c.attrs;
+/**
+ * No connector yet (provisioning), or one whose add was not exported yet: its values are computed
+ * with the initialOnly flows, for the add.
+ */
+function isUnsentAdd(c: CsRow | undefined, pes: Map<number, PendingExportRow>): boolean {
+  if (!c) return true;
+  const pe = pes.get(c.id);
+  return pe !== undefined && pe.op === "add" && pe.state !== "unconfirmed" && c.imported_at === null;
 }
 
 function addLost(lost: Map<number, Set<string>>, mvId: number, ma: string): void {

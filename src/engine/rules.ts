@@ -1,16 +1,20 @@
 // The configuration compiled for execution: CEL compiled once, rules indexed by MA and ordered by
 // precedence, reference attributes marked. Pure: no I/O, so rule evaluation is easy to test.
 import { dirname } from "node:path";
-import type {
-  AttributeSpec,
-  ConfigSet,
-  DeletionThreshold,
-  DeprovisionAction,
-  ManagementAgent,
-  ObjectTypeSpec,
+import {
+  ITERATION_VARIABLE,
+  type AttributeSpec,
+  type ConfigSet,
+  type DeletionThreshold,
+  type DeprovisionAction,
+  type ManagementAgent,
+  type ObjectTypeSpec,
 } from "../config/model.ts";
 import { compileExpression, type CompiledExpression } from "../expr/index.ts";
 import { effectiveThreshold } from "./threshold.ts";
+
+/** The variable an outbound flow with unique: true reads: which try this is (1, 2, ...). */
+export const ITERATION = ITERATION_VARIABLE;
 
 export interface CompiledObjectType {
   spec: ObjectTypeSpec;
@@ -42,6 +46,8 @@ export interface CompiledOutboundFlow {
   initialOnly: boolean;
   /** Set when the target attribute is a reference: values are metaverse ids, written as this type's anchor/DN. */
   referenceTo?: string;
+  /** No other object of the target type may hold the value; the expression may read `iteration` (unique.ts). */
+  unique: boolean;
 }
 
 export interface CompiledOutboundRule {
@@ -54,6 +60,8 @@ export interface CompiledOutboundRule {
   provision: boolean;
   dn?: CompiledExpression;
   deprovision: DeprovisionAction;
+  /** deprovision: disable — the DN the target object is moved to when it leaves scope. */
+  deprovisionDN?: CompiledExpression;
   deprovisionFlows: CompiledOutboundFlow[];
   flows: CompiledOutboundFlow[];
 }
@@ -142,13 +150,15 @@ export function compileConfig(config: ConfigSet, defaultBaseDir = process.cwd())
       const type = ma.types.get(s.targetObjectType ?? "");
       if (!type) throw new Error(`SyncRule ${rule.metadata.name}: object type '${s.targetObjectType}' is not declared by ${ma.name}`);
       const scope = { variable: "mv" as const };
-      const flow = (f: { target: string; expression: string; initialOnly?: boolean }): CompiledOutboundFlow => {
+      const flow = (f: { target: string; expression: string; initialOnly?: boolean; unique?: boolean }): CompiledOutboundFlow => {
         const attr = type.attributes.get(f.target);
+        const unique = f.unique === true;
         return {
           target: f.target,
-          expr: compileExpression(f.expression, scope),
+          expr: compileExpression(f.expression, unique ? { ...scope, variables: [ITERATION] } : scope),
           initialOnly: f.initialOnly === true,
           referenceTo: attr?.type === "reference" ? (attr.referenceTo ?? type.spec.name) : undefined,
+          unique,
         };
       };
       const compiled: CompiledOutboundRule = {
@@ -161,6 +171,7 @@ export function compileConfig(config: ConfigSet, defaultBaseDir = process.cwd())
         provision: s.provision === true,
         dn: s.dn ? compileExpression(s.dn, scope) : undefined,
         deprovision: s.deprovision ?? "disconnect",
+        deprovisionDN: s.deprovisionDN ? compileExpression(s.deprovisionDN, scope) : undefined,
         deprovisionFlows: (s.deprovisionFlows ?? []).map(flow),
         flows: (s.attributeFlows ?? []).map(flow),
       };

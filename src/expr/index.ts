@@ -35,6 +35,11 @@ export interface ExpressionScope {
   variable: ExpressionVariable;
   /** Attribute names the variable may read; undefined means any name (schema not known). */
   attributes?: ReadonlySet<string>;
+  /**
+   * Further variables the expression may read, bound at evaluation (`iteration` in an outbound
+   * flow with unique: true). Integers; absent from the scope, a name is an unknown variable.
+   */
+  variables?: readonly string[];
 }
 
 export class ExpressionError extends Error {
@@ -76,8 +81,13 @@ export interface CompiledExpression {
   readonly reads: readonly string[];
   /** When the expression is exactly `var.attr`: that attribute (used for reference flows). */
   readonly plainAttribute?: string;
-  /** Evaluates over one object; null means no value. Throws EvaluationError on real failures. */
-  evaluate(attrs: Attributes): AttrValue;
+  /** Which of the scope's further `variables` the expression reads. */
+  readonly uses: readonly string[];
+  /**
+   * Evaluates over one object; null means no value. Throws EvaluationError on real failures.
+   * `vars` binds the further variables (as CEL ints); one the expression reads must be bound.
+   */
+  evaluate(attrs: Attributes, vars?: Readonly<Record<string, number>>): AttrValue;
   /** Evaluates as a condition: true only for a boolean true (null / absent is false). */
   test(attrs: Attributes): boolean;
 }
@@ -100,6 +110,8 @@ export function compileExpression(text: string, scope: ExpressionScope): Compile
   }
   const reads = new Set<string>();
   const unknownVars = new Set<string>();
+  const extra = new Set(scope.variables ?? []);
+  const usedExtra = new Set<string>();
   walk(parsed.expr, (node) => {
     const k = node.exprKind as { case: string | undefined; value: any };
     if (k.case === "selectExpr") {
@@ -107,7 +119,8 @@ export function compileExpression(text: string, scope: ExpressionScope): Compile
       if (operand?.case === "identExpr" && operand.value.name === scope.variable) reads.add(k.value.field);
     } else if (k.case === "identExpr") {
       const name = k.value.name;
-      if (name !== scope.variable && !LOOP_VARS.has(name)) unknownVars.add(name);
+      if (extra.has(name)) usedExtra.add(name);
+      else if (name !== scope.variable && !LOOP_VARS.has(name)) unknownVars.add(name);
     }
   });
   // Comprehension variables (x in list.all(x, ...)) show up as identifiers too; they are bound
@@ -154,7 +167,10 @@ export function compileExpression(text: string, scope: ExpressionScope): Compile
   // estimate bounded; every other expression skips the run-time estimate entirely.
   const costly = root && hasComprehension(root) ? root : undefined;
 
-  function evaluate(attrs: Attributes): AttrValue {
+  // A comprehension variable that merely shares the name is not a use of it.
+  const uses = [...usedExtra].filter((v) => !bound.has(v)).sort();
+
+  function evaluate(attrs: Attributes, vars?: Readonly<Record<string, number>>): AttrValue {
     if (costly) {
       const { cost, hotspot } = estimateCost(costly, actualModel(variable, attrs));
       if (cost > RUNTIME_COST_BUDGET) {
@@ -165,7 +181,10 @@ export function compileExpression(text: string, scope: ExpressionScope): Compile
       }
     }
     resetLimits();
-    const result = program({ [variable]: attrs });
+    const bindings: Record<string, unknown> = { [variable]: attrs };
+    // A JavaScript number is a CEL double; a bigint is an int, so `string(iteration)` reads "2", not "2.0".
+    if (vars) for (const [k, v] of Object.entries(vars)) bindings[k] = Number.isInteger(v) ? BigInt(v) : v;
+    const result = program(bindings);
     const exceeded = limitExceeded();
     if (exceeded !== undefined) {
       throw new CostLimitError(`cost limit: '${text}' stopped after building more than ${formatCost(WORK_LIMIT)} characters and list elements (${exceeded})`, text);
@@ -183,6 +202,7 @@ export function compileExpression(text: string, scope: ExpressionScope): Compile
     variable,
     reads: [...reads],
     plainAttribute: plainMatch && IDENT.test(plainMatch[1]) ? plainMatch[1] : undefined,
+    uses,
     evaluate,
     test(attrs) {
       return evaluate(attrs) === true;

@@ -2,8 +2,8 @@
 // metaverse terms (givenName, displayName); a target system may call them otherwise (cn, mail built
 // from them). A target attribute is personal when its name is declared personal or when an outbound
 // flow into it reads a personal metaverse attribute; a source attribute, when an inbound flow reads it
-// into a personal metaverse attribute. A DN is personal when the rule's dn expression reads one.
-import type { ConfigSet } from "../config/model.ts";
+// into a personal metaverse attribute. A DN is personal when the rule's dn (or deprovisionDN) reads one.
+import { ITERATION_VARIABLE, type ConfigSet } from "../config/model.ts";
 import { compileExpression } from "../expr/index.ts";
 import { personalAttributes, REDACTED, redactor } from "../privacy/redact.ts";
 
@@ -21,7 +21,8 @@ export function redaction(config: ConfigSet | undefined, enabled: boolean): Reda
   const personalDn = new Set<string>();
   const reads = (text: string, variable: "mv" | "source") => {
     try {
-      return compileExpression(text, { variable }).reads;
+      // An outbound flow with unique: true may read `iteration` beside `mv`.
+      return compileExpression(text, { variable, variables: variable === "mv" ? [ITERATION_VARIABLE] : undefined }).reads;
     } catch {
       return []; // an invalid expression is validate's business; here it just reads nothing known
     }
@@ -37,7 +38,9 @@ export function redaction(config: ConfigSet | undefined, enabled: boolean): Reda
         for (const a of reads(f.expression, "source")) set.add(a);
       }
     }
-    if (s.direction === "outbound" && s.dn && reads(s.dn, "mv").some((a) => personal.has(a))) personalDn.add(s.managementAgent);
+    for (const dn of [s.dn, s.deprovisionDN]) {
+      if (s.direction === "outbound" && dn && reads(dn, "mv").some((a) => personal.has(a))) personalDn.add(s.managementAgent);
+    }
   }
   const forMa = new Map<string | undefined, (a: string, v: unknown) => unknown>();
   const redact = (ma: string | undefined) => {

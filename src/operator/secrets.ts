@@ -59,7 +59,7 @@ export function isUsableSecret(secret: SecretObject, allowed: readonly AllowedSe
 /** The Secret references an MA's connector settings hold. */
 export function secretRefsOf(ma: Pick<ManagementAgent, "spec">): SecretKeyRef[] {
   const c = ma.spec?.connector;
-  const refs = [c?.ldap?.passwordSecretRef, c?.postgres?.connectionSecretRef];
+  const refs = [c?.ldap?.passwordSecretRef, c?.activeDirectory?.passwordSecretRef, c?.postgres?.connectionSecretRef];
   return refs.filter((r): r is SecretKeyRef => !!r && typeof r.name === "string" && typeof r.key === "string");
 }
 

@@ -1,6 +1,7 @@
 export { openDatabase, redactUrl, schemaForNamespace, type Database, type Queryable, type QueryResult, type OpenDatabaseOptions } from "./db.ts";
 export { migrate, listMigrations } from "./migrate.ts";
 export * from "./queries.ts";
+export { ensureUniqueIndexes, uniqueValueHolders, type ValueHolder } from "./unique.ts";
 export {
   DatabaseUnavailableError,
   DEFAULT_CONNECT_TIMEOUT_MS,

@@ -299,7 +299,12 @@ export async function insertCsObjects(db: Queryable, rows: NewCsObject[], now: s
   );
 }
 
-/** For each metaverse id, the object connected to it in one MA and type (reference resolution). */
+/**
+ * For each metaverse id, the object connected to it in one MA and type that a reference may name
+ * (reference resolution). An add not exported yet counts (an export sends it before the objects
+ * that reference it), unless it failed: an add whose pending export is in state 'error' and that no
+ * import has seen does not exist in the target, which may refuse a reference to it.
+ */
 export async function connectorsOf(
   db: Queryable,
   ma: string,
@@ -310,8 +315,33 @@ export async function connectorsOf(
   const r = await db.query<{ mv_id: number; anchor: string | null; dn: string | null }>(
     // A pending rename counts: references follow the DN the object is about to have.
     `select c.mv_id, c.anchor, coalesce(p.new_dn, c.dn) as dn from cs_object c left join pending_export p on p.cs_id = c.id
-      where c.ma = $1 and c.object_type = $2 and c.mv_id = any($3::bigint[])`,
+      where c.ma = $1 and c.object_type = $2 and c.mv_id = any($3::bigint[]) and not ${failedAdd("c", "p")}`,
     [ma, objectType, mvIds],
+  );
+  return r.rows;
+}
+
+/** SQL condition on a cs_object row left-joined with its pending export: an add that failed. */
+export function failedAdd(cs: string, pe: string): string {
+  return `coalesce(${pe}.op = 'add' and ${pe}.state = 'error' and ${cs}.imported_at is null, false)`;
+}
+
+/**
+ * Adds of one MA not exported yet (pending, or failed and to be retried; no import has seen the
+ * object) among the objects with these anchors or normalized DNs: what export-refs.ts orders by.
+ */
+export async function unsentAdds(
+  db: Queryable,
+  ma: string,
+  by: "anchor" | "dn",
+  keys: string[],
+): Promise<Array<{ id: number; key: string; state: "pending" | "error" }>> {
+  if (keys.length === 0) return [];
+  const column = by === "dn" ? "c.dn_norm" : "c.anchor";
+  const r = await db.query<{ id: number; key: string; state: "pending" | "error" }>(
+    `select c.id, ${column} as key, p.state from cs_object c join pending_export p on p.cs_id = c.id
+      where c.ma = $1 and ${column} = any($2::text[]) and p.op = 'add' and p.state <> 'unconfirmed' and c.imported_at is null`,
+    [ma, keys],
   );
   return r.rows;
 }

@@ -82,3 +82,21 @@ test("secrets cannot be written into a management agent: unknown fields are erro
   // The value itself never appears in an error.
   assert.ok(!JSON.stringify(errors).includes("hunter2"));
 });
+
+test("an Active Directory MA over plain LDAP is rejected at validation, as at kubectl apply", () => {
+  const ad = (activeDirectory: Record<string, unknown>) =>
+    ma({
+      connector: {
+        type: "activeDirectory",
+        activeDirectory: { bindDN: "svc@corp.example", passwordSecretRef: { name: "ad", key: "password" }, baseDN: "DC=corp,DC=example", ...activeDirectory } as never,
+      },
+    });
+  assert.deepEqual(problems([ad({ url: "ldap://dc1.corp.example" })]), [
+    "ManagementAgent/hr spec.connector.activeDirectory.url: connector.activeDirectory.url is plain ldap://: the bind password and user passwords would cross the network unencrypted. Use ldaps://host:636, or ldap:// with startTLS: true",
+  ]);
+  assert.deepEqual(problems([ad({ url: "ldap://dc1.corp.example", startTLS: true })]), []);
+  assert.deepEqual(problems([ad({ url: "ldaps://dc1.corp.example" })]), []);
+  assert.deepEqual(problems([ma({ connector: { type: "activeDirectory" } as never })]), [
+    "ManagementAgent/hr spec.connector.activeDirectory: connector type activeDirectory requires connector.activeDirectory",
+  ]);
+});

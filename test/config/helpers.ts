@@ -20,3 +20,36 @@ export function configDir(files: Record<string, string>, base: string | null = V
   }
   return dir;
 }
+
+/**
+ * rules/directory.yaml for the valid fixture: an outbound rule to the directory MA (`outboundLines`
+ * after its precedence, then its attribute flows) and the inbound join rule beside it.
+ */
+export function directoryRules(outboundLines: string, flows: string, inboundFlows = "    - {target: mail, expression: source.mail}"): string {
+  return `apiVersion: idsync.dev/v1alpha1
+kind: SyncRule
+metadata: {name: directory-outbound}
+spec:
+  direction: outbound
+  managementAgent: directory
+  metaverseObjectType: person
+  targetObjectType: inetOrgPerson
+  precedence: 10
+${outboundLines}
+  attributeFlows:
+${flows}
+---
+apiVersion: idsync.dev/v1alpha1
+kind: SyncRule
+metadata: {name: directory-inbound}
+spec:
+  direction: inbound
+  managementAgent: directory
+  sourceObjectType: inetOrgPerson
+  metaverseObjectType: person
+  precedence: 20
+  join: [{metaverse: employeeId, expression: source.employeeNumber}]
+  attributeFlows:
+${inboundFlows}
+`;
+}

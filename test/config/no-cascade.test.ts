@@ -41,7 +41,7 @@ spec:
   // mv.accountName, mv.manager) are not reported: only the one real mistake is.
   assert.deepEqual(
     result.errors.map((e) => [e.name, e.path, e.line, e.message]),
-    [["hr", "spec.connector.type", 5, "'cvs' is not one of: csv, ldap, postgres"]],
+    [["hr", "spec.connector.type", 5, "'cvs' is not one of: csv, ldap, activeDirectory, postgres"]],
     result.errors.map(formatConfigError).join("\n"),
   );
 });

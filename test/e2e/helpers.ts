@@ -62,19 +62,17 @@ export interface Example {
   close(): Promise<void>;
 }
 
-export async function startExample(opts: { people?: number; slapd?: Slapd } = {}): Promise<Example> {
-  const dir = mkdtempSync(join(tmpdir(), "idsync-e2e-"));
-  cpSync(join(EXAMPLES, "hr-to-openldap"), join(dir, "hr-to-openldap"), { recursive: true, filter: (p) => !p.endsWith(".md") });
+/**
+ * A temp copy of an HR example (`name`) and the quick start's hr.csv it reads, with the HR file's
+ * reader and writer (the writer also remakes data/departments.csv, as HR's next export would).
+ */
+export function copyHrExample(name: string): { dir: string; config: string; readHr(): HrRow[]; writeHr(rows: HrRow[]): void } {
+  const dir = mkdtempSync(join(tmpdir(), `idsync-${name}-`));
+  cpSync(join(EXAMPLES, name), join(dir, name), { recursive: true, filter: (p) => !p.endsWith(".md") });
   cpSync(join(EXAMPLES, "quickstart", "data", "hr.csv"), join(dir, "quickstart", "data", "hr.csv"));
-  const config = join(dir, "hr-to-openldap");
+  const config = join(dir, name);
   const hrPath = join(dir, "quickstart", "data", "hr.csv");
   const departmentsPath = join(config, "data", "departments.csv");
-
-  const slapd = opts.slapd ?? (await startSlapd());
-  const database = await testDatabase("e2e");
-  const yaml = join(config, "directory.yaml");
-  writeFileSync(yaml, readFileSync(yaml, "utf8").replaceAll("ldap://127.0.0.1:3890", slapd.url));
-
   const readHr = (): HrRow[] => parse(readFileSync(hrPath, "utf8"), { columns: true, skip_empty_lines: true }) as HrRow[];
   const writeHr = (rows: HrRow[]) => {
     const cell = (v: string) => (/[",\n\r]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
@@ -82,11 +80,22 @@ export async function startExample(opts: { people?: number; slapd?: Slapd } = {}
     writeFileSync(hrPath, text);
     writeFileSync(departmentsPath, departmentsCsv(departmentsOf(text)));
   };
+  // The examples read the quick start's HR file, outside their own folder: their READMEs run the
+  // CLI with IDSYNC_ALLOW_PATHS for that folder, and so do these tests' CLI processes (they inherit it).
+  process.env.IDSYNC_ALLOW_PATHS = join(dir, "quickstart", "data");
+  return { dir, config, readHr, writeHr };
+}
+
+export async function startExample(opts: { people?: number; slapd?: Slapd } = {}): Promise<Example> {
+  const { dir, config, readHr, writeHr } = copyHrExample("hr-to-openldap");
+
+  const slapd = opts.slapd ?? (await startSlapd());
+  const database = await testDatabase("e2e");
+  const yaml = join(config, "directory.yaml");
+  writeFileSync(yaml, readFileSync(yaml, "utf8").replaceAll("ldap://127.0.0.1:3890", slapd.url));
+
   if (opts.people !== undefined) writeHr(readHr().slice(0, opts.people));
 
-  // The example reads the quick start's HR file, outside its own folder: its README runs the CLI
-  // with IDSYNC_ALLOW_PATHS for that folder, and so do these tests' CLI processes (they inherit it).
-  process.env.IDSYNC_ALLOW_PATHS = join(dir, "quickstart", "data");
   const loaded = await loadConfigDirectory(config);
   if (!loaded.config) throw new Error(`the example does not load: ${JSON.stringify(loaded.errors)}`);
   const engine = await openEngine({

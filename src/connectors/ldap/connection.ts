@@ -128,7 +128,7 @@ export class LdapConnection {
   }
 
   private where(): string {
-    return `ManagementAgent ${this.settings.ma}: LDAP ${this.settings.url}`;
+    return serverName(this.settings);
   }
 
   private tlsOptions(): ConnectionOptions {
@@ -171,7 +171,7 @@ export class LdapConnection {
       // password is sent, so no other path to connect() can send it in clear text.
       if (!secure && !s.startTLS && !s.allowInsecureBind) {
         await client.unbind().catch(() => undefined);
-        throw new Error(`${this.where()}: refusing to send the bind password unencrypted (spec.connector.ldap.allowInsecureBind is not set)`);
+        throw new Error(`${this.where()}: refusing to send the bind password unencrypted (spec.connector.${s.connectorField}.allowInsecureBind is not set)`);
       }
       if (this.password === undefined) {
         const ref = s.passwordSecretRef!;
@@ -197,6 +197,11 @@ export class LdapConnection {
     this.client = client;
     return client;
   }
+}
+
+/** "ManagementAgent hr: LDAP ldaps://…" (or "Active Directory"): how messages name the server. */
+export function serverName(settings: LdapSettings): string {
+  return `ManagementAgent ${settings.ma}: ${settings.connectorField === "activeDirectory" ? "Active Directory" : "LDAP"} ${settings.url}`;
 }
 
 /** A short reason for a network-level failure (ECONNREFUSED, connection closed, timeout…). */

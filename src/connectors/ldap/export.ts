@@ -13,15 +13,16 @@
 //
 // Operations run pipelined on the one connection, up to MAX_IN_FLIGHT at a time, except those that
 // depend on each other, which run in batch order (see schedule.ts).
-import { Attribute, Change, type Client, type Entry } from "ldapts";
+import { AndFilter, Attribute, type Change, type Client, type Control, type Entry, type Filter, type ResultCodeError } from "ldapts";
 import { ConnectorUnavailableError } from "../errors.ts";
-import type { AttrValue, ExportOperation, ExportResult, ValueChange } from "../types.ts";
+import type { AttrValue, Attributes, ExportOperation, ExportResult, ValueChange } from "../types.ts";
 import { anchorOf } from "../types.ts";
-import { describe, diagnostic, isConnectionError, isResultError, isRetryable, resultName, type LdapConnection } from "./connection.ts";
+import { describe, diagnostic, isConnectionError, isResultError, isRetryable, resultName, serverName, type LdapConnection } from "./connection.ts";
 import { dnEquals, modifyDNTarget } from "./dn.ts";
 import { equalityFilter, parseFilter } from "./filter.ts";
 import type { DirectorySchema } from "./schema.ts";
 import { PostReadControl } from "./postread.ts";
+import { againstCurrent, modifications } from "./modify.ts";
 import { footprint, InFlight } from "./schedule.ts";
 import type { LdapSettings, LdapTypePlan } from "./settings.ts";
 import { attributeMap, isNoUserModification, readEntry, toWire, valueKey, type AttributeMap } from "./values.ts";
@@ -33,10 +34,36 @@ export interface ExportContext {
   conn: LdapConnection;
   settings: LdapSettings;
   types: LdapTypePlan[];
+  dialect?: ExportDialect;
+}
+
+type AddOperation = Extract<ExportOperation, { op: "add" }>;
+type UpdateOperation = Extract<ExportOperation, { op: "update" }>;
+
+/**
+ * What a directory adds to plain LDAP export (Active Directory: initial passwords, account control
+ * bits, value limits, tree delete, its own error texts). Every hook is optional.
+ */
+export interface ExportDialect {
+  /** Refuses an operation before anything is sent (throws ObjectFailure): values the directory would refuse. */
+  check?(op: ExportOperation, plan: LdapTypePlan | undefined): void;
+  /**
+   * An add's attributes: `attrs` go through the generic mapping (and are compared when a retried
+   * add finds its entry already there); `extra` are sent as they are and never compared (a password).
+   */
+  add?(op: AddOperation, plan: LdapTypePlan | undefined): { attrs: Attributes; extra: Attribute[] };
+  /** An update's changes, and modifications of its own (may read the entry at `dn` first). */
+  update?(op: UpdateOperation, dn: string, job: Job): Promise<{ changes: Record<string, ValueChange>; extra: Change[] }>;
+  /** Controls sent with the delete of an entry of this type (Tree Delete for a container). */
+  deleteControls?(plan: LdapTypePlan | undefined): Control[];
+  /** The failure says the values we assumed were there are not (AD: a member DN that moved on). */
+  staleValues?(err: ResultCodeError): boolean;
+  /** A per-object failure in the directory's own words; undefined: the generic description. */
+  explain?(err: ResultCodeError): { code: string; message: string; retryable: boolean } | undefined;
 }
 
 /** An operation failed for a reason that belongs to the object, not to the connection. */
-class ObjectFailure extends Error {
+export class ObjectFailure extends Error {
   constructor(
     readonly code: string,
     message: string,
@@ -46,7 +73,7 @@ class ObjectFailure extends Error {
   }
 }
 
-interface Job {
+export interface Job {
   client: Client;
   schema: DirectorySchema;
   plan?: LdapTypePlan;
@@ -93,7 +120,7 @@ export async function exportOperations(ctx: ExportContext, ops: ExportOperation[
       } catch (err) {
         if (err instanceof ObjectFailure) results[i] = { id: op.id, ok: false, code: err.code, message: err.message, retryable: err.retryable };
         else if (isConnectionError(err)) failure ??= err;
-        else results[i] = objectError(op, err);
+        else results[i] = objectError(op, err, ctx.dialect);
       } finally {
         inflight.remove(fp);
         running.delete(i);
@@ -112,12 +139,14 @@ export async function exportOperations(ctx: ExportContext, ops: ExportOperation[
 }
 
 function unavailable(ctx: ExportContext, err: unknown, partialResults: ExportResult[]): ConnectorUnavailableError {
-  const base = err instanceof ConnectorUnavailableError ? err.message : `ManagementAgent ${ctx.settings.ma}: LDAP ${ctx.settings.url}: export interrupted: ${describe(err)}`;
+  const base = err instanceof ConnectorUnavailableError ? err.message : `${serverName(ctx.settings)}: export interrupted: ${describe(err)}`;
   return new ConnectorUnavailableError(base, { partialResults, cause: err });
 }
 
-function objectError(op: ExportOperation, err: unknown): ExportResult {
+function objectError(op: ExportOperation, err: unknown, dialect?: ExportDialect): ExportResult {
   if (isResultError(err)) {
+    const own = dialect?.explain?.(err);
+    if (own) return { id: op.id, ok: false, code: own.code, message: `${op.op} ${op.dn ?? op.anchor ?? op.id}: ${own.message}`, retryable: own.retryable };
     const name = resultName(err);
     return { id: op.id, ok: false, code: name, message: `${op.op} ${op.dn ?? op.anchor ?? op.id}: ${name}: ${diagnostic(err)}`, retryable: isRetryable(err) };
   }
@@ -125,6 +154,7 @@ function objectError(op: ExportOperation, err: unknown): ExportResult {
 }
 
 async function runOperation(op: ExportOperation, job: Job, ctx: ExportContext): Promise<ExportResult> {
+  ctx.dialect?.check?.(op, job.plan);
   switch (op.op) {
     case "add":
       return add(op, job, ctx);
@@ -143,21 +173,25 @@ function resultCode(err: unknown): string | undefined {
 
 async function add(op: Extract<ExportOperation, { op: "add" }>, job: Job, ctx: ExportContext): Promise<ExportResult> {
   if (!op.dn) throw new ObjectFailure("missingDn", `add ${op.id}: no DN (the outbound rule's dn expression gave none)`, false);
-  const attributes = addAttributes(op.attrs, job);
-  const postRead = ctx.settings.readAnchorAfterAdd ? new PostReadControl(anchorAttributes(job)) : undefined;
+  const own = ctx.dialect?.add?.(op, job.plan);
+  const attributes = addAttributes(own?.attrs ?? op.attrs, job);
+  const postRead = ctx.settings.readAnchorAfterAdd && ctx.settings.postRead ? new PostReadControl(anchorAttributes(job)) : undefined;
   try {
-    await job.client.add(op.dn, attributes, postRead);
+    await job.client.add(op.dn, own && own.extra.length > 0 ? [...attributes, ...own.extra] : attributes, postRead);
   } catch (err) {
     if (resultCode(err) !== "entryAlreadyExists") throw err;
     // Our own earlier add whose answer was lost looks exactly like what we want to write.
     const existing = await readBack(job, op.dn, attributes.map((a) => a.type));
-    if (!existing || !sameContent(existing.entry, attributes, job)) {
+    // Nothing at this DN: the server meant some other clash (AD: a sAMAccountName in use elsewhere),
+    // which its own answer says best.
+    if (!existing) throw err;
+    if (!sameContent(existing.entry, attributes, job)) {
       throw new ObjectFailure("entryAlreadyExists", `add ${op.dn}: entryAlreadyExists: an entry with this DN already exists with other values`, false);
     }
     return { id: op.id, ok: true, anchor: existing.anchor, dn: op.dn };
   }
-  if (!postRead) return { id: op.id, ok: true, dn: op.dn };
-  const anchor = postRead.entry ? anchorOfEntry(postRead.entry, job) : (await readBack(job, op.dn, []))?.anchor;
+  if (!ctx.settings.readAnchorAfterAdd) return { id: op.id, ok: true, dn: op.dn };
+  const anchor = postRead?.entry ? anchorOfEntry(postRead.entry, job) : (await readBack(job, op.dn, []))?.anchor;
   return { id: op.id, ok: true, anchor, dn: op.dn };
 }
 
@@ -208,7 +242,8 @@ function entryValuesAny(entry: Entry, name: string, schema: DirectorySchema): Ar
 
 /** The attributes that make up the anchor of an entry of this job's type. */
 function anchorAttributes(job: Job): string[] {
-  return job.plan && !job.plan.entryUUIDAnchor ? job.plan.spec.anchor.map((a) => job.map.wireName(a)) : ["entryUUID"];
+  if (job.plan && !job.plan.serverAnchor) return job.plan.spec.anchor.map((a) => job.map.wireName(a));
+  return [job.plan?.serverAnchor?.attribute ?? "entryUUID"];
 }
 
 /** Reads one entry by DN: its anchor (entryUUID or declared anchor attributes) and the asked attributes. */
@@ -232,7 +267,7 @@ async function readBack(job: Job, dn: string, extra: string[]): Promise<{ entry:
 
 function anchorOfEntry(entry: Entry, job: Job): string | undefined {
   const r = readEntry(entry, job.map);
-  if (!job.plan || job.plan.entryUUIDAnchor) return r.entryUUID;
+  if (!job.plan || job.plan.serverAnchor) return r.serverAnchor;
   return anchorOf({ ...job.plan.spec, attributes: job.plan.attributes }, r.attrs);
 }
 
@@ -248,12 +283,18 @@ async function findByAnchor(job: Job, ctx: ExportContext, anchor: string | undef
  */
 async function lookupByAnchor(job: Job, ctx: ExportContext, anchor: string | undefined): Promise<{ dn?: string; none: boolean }> {
   if (!anchor || !job.plan) return { none: false };
-  let filter: string;
-  if (job.plan.entryUUIDAnchor) filter = equalityFilter("entryUUID", anchor);
-  else if (job.plan.spec.anchor.length === 1) filter = equalityFilter(job.plan.spec.anchor[0], anchor);
-  else return { none: false }; // a composite anchor cannot be split back reliably
+  let filter: Filter | undefined;
+  if (job.plan.serverAnchor) filter = job.plan.serverAnchor.filter(anchor);
+  else if (job.plan.spec.anchor.length === 1) filter = parseFilter(equalityFilter(job.plan.spec.anchor[0], anchor));
+  // A composite anchor cannot be split back reliably; a malformed one matches nothing we could name.
+  if (!filter) return { none: false };
   try {
-    const res = await job.client.search(ctx.settings.baseDN, { scope: "sub", filter: parseFilter(`(&${job.plan.filter}${filter})`), attributes: ["1.1"], sizeLimit: 2 });
+    const res = await job.client.search(ctx.settings.baseDN, {
+      scope: "sub",
+      filter: new AndFilter({ filters: [parseFilter(job.plan.filter), filter] }),
+      attributes: ["1.1"],
+      sizeLimit: 2,
+    });
     return res.searchEntries.length === 1 ? { dn: res.searchEntries[0].dn, none: false } : { none: res.searchEntries.length === 0 };
   } catch (err) {
     if (isConnectionError(err)) throw err;
@@ -269,20 +310,24 @@ async function update(op: Extract<ExportOperation, { op: "update" }>, job: Job, 
   if (op.newDn && !dnEquals(op.newDn, dn)) {
     dn = await rename(dn, op.newDn, op, job, ctx);
   }
-  const mods = modifications(op.changes, job, false);
+  const own = ctx.dialect?.update ? await ctx.dialect.update(op, dn, job) : { changes: op.changes, extra: [] };
+  const mods = [...modifications(own.changes, job, false), ...own.extra];
   if (mods.length > 0) {
     try {
       await job.client.modify(dn, mods);
     } catch (err) {
       const code = resultCode(err);
-      if (code === "attributeOrValueExists" || code === "noSuchAttribute") {
-        // Our idea of the current values was stale: write the complete value sets instead.
-        await job.client.modify(dn, modifications(op.changes, job, true));
+      if (code === "attributeOrValueExists" || code === "noSuchAttribute" || (isResultError(err) && ctx.dialect?.staleValues?.(err))) {
+        // Our idea of the current values was stale (changed out of band; in AD, a DN value that
+        // followed its object's rename by itself): read them, and send only the difference.
+        const fresh = [...(await againstCurrent(own.changes, dn, job)), ...own.extra];
+        if (fresh.length > 0) await job.client.modify(dn, fresh);
       } else if (code === "noSuchObject" && !op.newDn) {
         const moved = await findByAnchor(job, ctx, op.anchor);
         if (!moved || dnEquals(moved, dn)) throw err;
         dn = moved;
-        await job.client.modify(dn, modifications(op.changes, job, true));
+        const fresh = [...(await againstCurrent(own.changes, moved, job)), ...own.extra];
+        if (fresh.length > 0) await job.client.modify(dn, fresh);
       } else {
         throw err;
       }
@@ -309,36 +354,6 @@ async function rename(dn: string, newDn: string, op: ExportOperation, job: Job, 
   throw new ObjectFailure("noSuchObject", `rename ${dn} → ${newDn}: noSuchObject: the entry is not there`, true);
 }
 
-/**
- * The modify request for a set of changes. Multi-valued attributes whose previous values are known
- * become an add of the new values and a delete of the removed ones (a 10k-member group gains one
- * member with a one-value add); otherwise, or when `replaceAll`, a replace of the whole value set.
- * A null value replaces with no values, which deletes the attribute and is a no-op if absent.
- */
-function modifications(changes: Record<string, ValueChange>, job: Job, replaceAll: boolean): Change[] {
-  const out: Change[] = [];
-  for (const [name, change] of Object.entries(changes)) {
-    if (isNoUserModification(name)) continue;
-    const spec = job.map.spec(name);
-    const type = job.map.wireName(name);
-    const next = toWire(spec, change.replace);
-    const multi = spec?.multiValued === true || Array.isArray(change.replace) || Array.isArray(change.previous);
-    const known = change.previous !== undefined && change.previous !== null;
-    if (!replaceAll && multi && known && next.length > 0) {
-      const before = toWire(spec, change.previous);
-      const nextKeys = new Set(next.map((v) => valueKey(spec, v)));
-      const beforeKeys = new Set(before.map((v) => valueKey(spec, v)));
-      const removed = before.filter((v) => !nextKeys.has(valueKey(spec, v)));
-      const added = next.filter((v) => !beforeKeys.has(valueKey(spec, v)));
-      if (removed.length > 0) out.push(new Change({ operation: "delete", modification: new Attribute({ type, values: removed as string[] | Buffer[] }) }));
-      if (added.length > 0) out.push(new Change({ operation: "add", modification: new Attribute({ type, values: added as string[] | Buffer[] }) }));
-      continue;
-    }
-    out.push(new Change({ operation: "replace", modification: new Attribute({ type, values: next as string[] | Buffer[] }) }));
-  }
-  return out;
-}
-
 // ---------------------------------------------------------------- delete
 
 // A delete is `confirmed` when the server's answers prove the entry gone: its success answer, or
@@ -355,8 +370,9 @@ async function remove(op: Extract<ExportOperation, { op: "delete" }>, job: Job, 
     if (!found.dn) return { id: op.id, ok: true, anchor: op.anchor, ...(found.none ? { confirmed: true as const } : {}) };
     dn = found.dn;
   }
+  const controls = ctx.dialect?.deleteControls?.(job.plan);
   try {
-    await job.client.del(dn);
+    await job.client.del(dn, controls);
   } catch (err) {
     if (resultCode(err) !== "noSuchObject") throw err;
     // Without an anchor the DN is all that names the entry (an import matches it by DN as well), so
@@ -365,7 +381,7 @@ async function remove(op: Extract<ExportOperation, { op: "delete" }>, job: Job, 
     // Already deleted.
     if (!moved.dn) return { id: op.id, ok: true, anchor: op.anchor, dn, ...(moved.none ? { confirmed: true as const } : {}) };
     dn = moved.dn;
-    await job.client.del(dn);
+    await job.client.del(dn, controls);
   }
   return { id: op.id, ok: true, anchor: op.anchor, dn, confirmed: true };
 }

@@ -24,7 +24,7 @@ import type { Client, Entry } from "ldapts";
 import { ConnectorUnavailableError } from "../errors.ts";
 import type { DeltaImport, ImportBatch, ImportChange, ImportedObject, ImportProblem } from "../types.ts";
 import { anchorOf } from "../types.ts";
-import { describe, diagnostic, isConnectionError, isResultError, resultName, type LdapConnection } from "./connection.ts";
+import { describe, diagnostic, isConnectionError, isResultError, resultName, serverName, type LdapConnection } from "./connection.ts";
 import { isWithin, normalizeDN } from "./dn.ts";
 import { andFilter, equalityFilter, greaterOrEqualFilter, parseFilter } from "./filter.ts";
 import type { DirectorySchema } from "./schema.ts";
@@ -62,7 +62,12 @@ function secondsOf(mark: string): string {
 }
 
 function fail(ctx: ImportContext, what: string, err: unknown): Error {
-  const where = `ManagementAgent ${ctx.settings.ma}: LDAP ${ctx.settings.url}: ${what}`;
+  return importFailure(ctx.settings, what, err);
+}
+
+/** An import's failure: ConnectorUnavailableError when the server is out of reach, else the server's answer. */
+export function importFailure(settings: LdapSettings, what: string, err: unknown): Error {
+  const where = `${serverName(settings)}: ${what}`;
   if (err instanceof ConnectorUnavailableError) return err;
   if (isConnectionError(err)) return new ConnectorUnavailableError(`${where}: ${describe(err)}`, { cause: err });
   if (isResultError(err)) return new Error(`${where}: ${resultName(err)} ${diagnostic(err)}`.trim(), { cause: err });
@@ -105,7 +110,7 @@ async function* searchType(
     for (const entry of page.value.searchEntries) {
       const r = readEntry(entry, map);
       marks.see(r.entryCSN, r.modifyTimestamp);
-      const anchor = plan.entryUUIDAnchor ? r.entryUUID : anchorOf({ ...plan.spec, attributes: plan.attributes }, r.attrs);
+      const anchor = plan.serverAnchor ? r.serverAnchor : anchorOf({ ...plan.spec, attributes: plan.attributes }, r.attrs);
       for (const message of r.problems) problems.push({ location: entry.dn, anchor, code: "attributeValue", message });
       if (r.rejected !== undefined) {
         // With its anchor: the engine then keeps the object as it was instead of deleting it.
@@ -113,7 +118,7 @@ async function* searchType(
         continue;
       }
       if (!anchor) {
-        const which = plan.entryUUIDAnchor ? "entryUUID" : plan.spec.anchor.join("+");
+        const which = plan.serverAnchor ? plan.serverAnchor.attribute : plan.spec.anchor.join("+");
         problems.push({ location: entry.dn, code: "missingAnchor", message: `entry has no ${which}; skipped` });
         continue;
       }
@@ -195,7 +200,7 @@ async function* accesslogDeletes(ctx: ImportContext, since: string, marks: Marks
       } else {
         plan = ctx.types[0]; // objectClass not logged: the engine matches the delete by anchor / DN
       }
-      const anchor = plan.entryUUIDAnchor ? entryUUID : undefined;
+      const anchor = plan.serverAnchor ? entryUUID : undefined;
       if (!anchor && !dn) {
         problems.push({ location: e.dn, code: "deleteWithoutAnchor", message: "accesslog delete without DN or entryUUID" });
         continue;

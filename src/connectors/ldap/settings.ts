@@ -1,6 +1,6 @@
 // The LDAP connector's settings, resolved and checked once when the connector is created, so a
 // mistake names the MA and the field before any network traffic.
-import { FilterParser } from "ldapts";
+import { EqualityFilter, FilterParser, type Filter } from "ldapts";
 import type { AttributeSpec, LdapConnectorSettings, ManagementAgent, ObjectTypeSpec, SecretKeyRef } from "../../config/model.ts";
 import { escapeFilterValue } from "../../expr/dn.ts";
 import { parseDN } from "./dn.ts";
@@ -20,8 +20,31 @@ export interface LdapConnectorSettingsExtra {
   readAnchorAfterAdd?: boolean;
 }
 
+/**
+ * An anchor the server assigns and keeps across renames (OpenLDAP's entryUUID, AD's objectGUID):
+ * how it is read from an entry and how an entry is found by it.
+ */
+export interface ServerAnchor {
+  attribute: string;
+  /** Binary on the wire (objectGUID): ldapts must hand it back as a Buffer. */
+  binary: boolean;
+  /** The anchor string of a wire value; undefined when the value is not one. */
+  read(value: string | Buffer): string | undefined;
+  /** An equality filter for an anchor string (a Filter object: binary values cannot pass through filter text). */
+  filter(anchor: string): Filter | undefined;
+}
+
+export const ENTRY_UUID: ServerAnchor = {
+  attribute: "entryUUID",
+  binary: false,
+  read: (v) => (Buffer.isBuffer(v) ? v.toString("utf8") : v),
+  filter: (anchor) => new EqualityFilter({ attribute: "entryUUID", value: anchor }),
+};
+
 export interface LdapSettings {
   ma: string;
+  /** The connector block the settings came from, for messages (ldap, activeDirectory). */
+  connectorField: string;
   url: string;
   startTLS: boolean;
   allowInsecureBind: boolean;
@@ -34,6 +57,8 @@ export interface LdapSettings {
   timeoutMs: number;
   accesslogBase?: string;
   readAnchorAfterAdd: boolean;
+  /** The server supports the Post-Read control (RFC 4527); without it an anchor is read back with a search. */
+  postRead: boolean;
 }
 
 /** One declared object type, ready to search and write. */
@@ -43,10 +68,14 @@ export interface LdapTypePlan {
   objectClasses: string[];
   /** The complete search filter: objectClasses ANDed with the type's searchFilter. */
   filter: string;
-  /** The anchor is the server-assigned entryUUID (the default). */
-  entryUUIDAnchor: boolean;
+  /** The server-assigned anchor (entryUUID by default); undefined when declared attributes make the anchor. */
+  serverAnchor?: ServerAnchor;
   /** Declared attributes, plus anchor attributes that were not declared (as single strings). */
   attributes: AttributeSpec[];
+  /** Operational attributes requested besides the anchor (default: entryUUID, entryCSN, modifyTimestamp). */
+  operational?: string[];
+  /** Binary attributes shown in a string form of their own (AD's objectSid), by lower-case name. */
+  decoders?: ReadonlyMap<string, (value: Buffer) => string>;
 }
 
 const DEFAULT_PAGE_SIZE = 500;
@@ -106,12 +135,24 @@ export function resolveSettings(ma: ManagementAgent): { settings: LdapSettings; 
     timeoutMs: Math.round(timeout * 1000),
     accesslogBase: raw.accesslogBase,
     readAnchorAfterAdd: raw.readAnchorAfterAdd !== false,
+    postRead: true,
+    connectorField: "ldap",
   };
-  const types = ma.spec.objectTypes.map((t, i) => planType(name, t, i));
+  const types = ma.spec.objectTypes.map((t, i) => {
+    const byUUID = t.anchor.length === 0 || (t.anchor.length === 1 && t.anchor[0].toLowerCase() === "entryuuid");
+    return planType(name, t, i, byUUID ? ENTRY_UUID : undefined);
+  });
   return { settings, types };
 }
 
-function planType(ma: string, spec: ObjectTypeSpec, index: number): LdapTypePlan {
+/** An object type's search filter and attributes; `serverAnchor` when the server assigns the anchor. */
+export function planType(
+  ma: string,
+  spec: ObjectTypeSpec,
+  index: number,
+  serverAnchor: ServerAnchor | undefined,
+  decoders?: ReadonlyMap<string, (value: Buffer) => string>,
+): LdapTypePlan {
   const where = `spec.objectTypes[${index}] (${spec.name})`;
   const objectClasses = spec.objectClasses ?? [];
   const parts = objectClasses.map((oc) => `(objectClass=${escapeFilterValue(oc)})`);
@@ -126,11 +167,10 @@ function planType(ma: string, spec: ObjectTypeSpec, index: number): LdapTypePlan
     parts.push(wrapped);
   }
   const filter = parts.length === 0 ? "(objectClass=*)" : parts.length === 1 ? parts[0] : `(&${parts.join("")})`;
-  const entryUUIDAnchor = spec.anchor.length === 0 || (spec.anchor.length === 1 && spec.anchor[0].toLowerCase() === "entryuuid");
   const attributes = [...spec.attributes];
   const declared = new Set(attributes.map((a) => a.name.toLowerCase()));
-  if (!entryUUIDAnchor) {
+  if (!serverAnchor) {
     for (const a of spec.anchor) if (!declared.has(a.toLowerCase())) attributes.push({ name: a });
   }
-  return { spec, name: spec.name, objectClasses, filter, entryUUIDAnchor, attributes };
+  return { spec, name: spec.name, objectClasses, filter, serverAnchor, attributes, decoders };
 }

@@ -10,7 +10,7 @@ import type { AttributeSpec } from "../../config/model.ts";
 import type { AttrValue, Attributes } from "../types.ts";
 import { normalizeDN } from "./dn.ts";
 import type { DirectorySchema } from "./schema.ts";
-import type { LdapTypePlan } from "./settings.ts";
+import { ENTRY_UUID, type LdapTypePlan, type ServerAnchor } from "./settings.ts";
 
 /** Operational attributes the connector reads for itself (anchor and delta watermark). */
 export const OPERATIONAL = ["entryUUID", "entryCSN", "modifyTimestamp"];
@@ -28,12 +28,16 @@ export interface AttributeMap {
   wireName(name: string): string;
   /** What an attribute description returned by the server is to us (memoized per description). */
   classify(description: string): Classified;
+  /** The plan's server-assigned anchor: how readEntry turns its value into the anchor string. */
+  anchor?: ServerAnchor;
+  decoders?: ReadonlyMap<string, (value: Buffer) => string>;
 }
 
 /** An attribute description from the server: the declared attribute and/or an operational one. */
 interface Classified {
   spec?: AttributeSpec;
-  operational?: "entryuuid" | "entrycsn" | "modifytimestamp";
+  /** "anchor": the server-assigned anchor (entryUUID, objectGUID). */
+  operational?: "anchor" | "entrycsn" | "modifytimestamp";
   /** Tagged (cn;lang-de) or otherwise not ours. */
   skip: boolean;
 }
@@ -42,10 +46,14 @@ export function attributeMap(plan: LdapTypePlan | undefined, schema: DirectorySc
   const byKey = new Map<string, AttributeSpec>();
   for (const a of plan?.attributes ?? []) byKey.set(schema.key(a.name), a);
   const wire = (name: string) => (schema.binaryTransfer(name) ? `${name};binary` : name);
-  const requested = [...new Set([...(plan?.attributes ?? []).map((a) => wire(a.name)), ...OPERATIONAL])];
+  const anchor = plan?.serverAnchor;
+  const anchorKey = anchor ? schema.key(anchor.attribute) : "entryuuid";
+  const operational = plan?.operational ?? OPERATIONAL;
+  const requested = [...new Set([...(plan?.attributes ?? []).map((a) => wire(a.name)), ...operational, ...(anchor ? [anchor.attribute] : [])])];
   const buffers: string[] = [];
+  if (anchor?.binary) buffers.push(anchor.attribute, schema.serverName(anchor.attribute));
   for (const a of plan?.attributes ?? []) {
-    if (a.type !== "binary") continue;
+    if (a.type !== "binary" && !plan?.decoders?.has(a.name.toLowerCase())) continue;
     // ldapts matches these names case-sensitively against what the server sends back.
     const server = schema.serverName(a.name);
     buffers.push(a.name, server, wire(a.name), wire(server));
@@ -60,7 +68,7 @@ export function attributeMap(plan: LdapTypePlan | undefined, schema: DirectorySc
       c = { skip: true };
     } else {
       const key = schema.key(base);
-      const operational = key === "entryuuid" || key === "entrycsn" || key === "modifytimestamp" ? key : undefined;
+      const operational = key === anchorKey ? "anchor" : key === "entrycsn" || key === "modifytimestamp" ? key : undefined;
       const spec = byKey.get(key);
       c = { spec, operational, skip: !spec && !operational };
     }
@@ -73,6 +81,8 @@ export function attributeMap(plan: LdapTypePlan | undefined, schema: DirectorySc
     spec: (name) => byKey.get(schema.key(name)),
     wireName: (name) => wire(byKey.get(schema.key(name))?.name ?? name),
     classify,
+    anchor,
+    decoders: plan?.decoders,
   };
 }
 
@@ -100,7 +110,8 @@ export function entryValues(entry: Entry, name: string, schema: DirectorySchema)
 
 export interface ReadEntry {
   attrs: Attributes;
-  entryUUID?: string;
+  /** The server-assigned anchor's string (entryUUID, objectGUID) when the entry carries it. */
+  serverAnchor?: string;
   entryCSN?: string;
   modifyTimestamp?: string;
   problems: string[];
@@ -122,30 +133,45 @@ export function readEntry(entry: Entry, map: AttributeMap): ReadEntry {
     if (c.skip) continue;
     const values = rawList(entry[type]);
     if (values.length === 0) continue;
-    if (c.operational === "entryuuid") out.entryUUID = text(values[0]);
+    if (c.operational === "anchor") out.serverAnchor = (map.anchor ?? ENTRY_UUID).read(values[0]);
     else if (c.operational === "entrycsn") out.entryCSN = values.length === 1 ? text(values[0]) : values.map(text).sort().at(-1);
     else if (c.operational === "modifytimestamp") out.modifyTimestamp = text(values[0]);
     const spec = c.spec;
     if (!spec) continue;
-    if (spec.type !== "binary" && out.rejected === undefined) {
+    if (spec.type !== "binary" && out.rejected === undefined && !map.decoders?.has(spec.name.toLowerCase())) {
       const bad = values.find((v) => (Buffer.isBuffer(v) ? v.includes(0) : v.includes("\u0000")));
       if (bad !== undefined) out.rejected = `attribute ${spec.name} holds a NUL character (U+0000), which no attribute value may hold; declare it type binary if it is binary data`;
     }
     if (spec.multiValued) {
       const list: string[] = [];
-      for (const v of values) list.push(String(fromWire(spec, v, out.problems)));
+      for (const v of values) list.push(String(fromWire(spec, v, out.problems, map.decoders)));
       out.attrs[spec.name] = list.sort();
     } else {
       if (values.length > 1) {
         out.problems.push(`attribute ${spec.name} is declared single-valued but has ${values.length} values; the first is used`);
       }
-      out.attrs[spec.name] = fromWire(spec, values[0], out.problems);
+      out.attrs[spec.name] = fromWire(spec, values[0], out.problems, map.decoders);
     }
   }
   return out;
 }
 
-function fromWire(spec: AttributeSpec, v: string | Buffer, problems: string[]): string | number | boolean {
+function fromWire(
+  spec: AttributeSpec,
+  v: string | Buffer,
+  problems: string[],
+  decoders?: ReadonlyMap<string, (value: Buffer) => string>,
+): string | number | boolean {
+  const decode = decoders?.get(spec.name.toLowerCase());
+  if (decode) {
+    const bytes = Buffer.isBuffer(v) ? v : Buffer.from(v, "utf8");
+    try {
+      return decode(bytes);
+    } catch (err) {
+      problems.push(`attribute ${spec.name}: ${(err as Error).message}; kept as base64`);
+      return bytes.toString("base64");
+    }
+  }
   switch (spec.type ?? "string") {
     case "binary":
       return (Buffer.isBuffer(v) ? v : Buffer.from(v, "utf8")).toString("base64");
