@@ -2,7 +2,8 @@
 // accounts carry an account name declared unique (sAMAccountName-like).
 import { join } from "node:path";
 import type { ConfigSet, SyncRuleSpec } from "../../src/config/model.ts";
-import { hrAgent, hrInbound, readCsv, retention, rule, writeCsv, type TestEngine } from "./fixture.ts";
+import { hrAgent, hrInbound, readCsv, retention, writeCsv, type TestEngine } from "./fixture.ts";
+import { directoryOutbound } from "./builders.ts";
 
 /** First letter of the given name + surname, then 2, 3, ...: jsmith, jsmith2, jsmith3. */
 export const ACCOUNT_NAME = 'mv.givenName.substring(0, 1).lowerAscii() + mv.sn.lowerAscii() + (iteration > 1 ? string(iteration) : "")';
@@ -32,15 +33,7 @@ export function uniqueConfig(dir: string, flow: Partial<{ expression: string; in
           { target: "sn", expression: "source.sn" },
         ],
       }),
-      rule("directory-outbound", {
-        direction: "outbound",
-        managementAgent: "directory",
-        metaverseObjectType: "person",
-        targetObjectType: "account",
-        precedence: 10,
-        scope: "has(mv.employeeId)",
-        provision: true,
-        deprovision: "delete",
+      directoryOutbound({
         attributeFlows: [
           { target: "employeeId", expression: "mv.employeeId" },
           { target: "accountName", expression: ACCOUNT_NAME, unique: true, ...flow },
