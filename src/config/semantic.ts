@@ -190,7 +190,7 @@ function checkOutbound(
     if (spec.dn === undefined) errors.push(resourceError(rule, "spec.deprovisionDN", "deprovisionDN needs dn: the DN a returning object is moved back to"));
   }
   if (spec.provision && (ma.spec.connector.type === "ldap" || ma.spec.connector.type === "activeDirectory") && spec.dn === undefined) {
-    errors.push(resourceError(rule, "spec.dn", `provisioning into LDAP management agent '${ma.metadata.name}' needs dn: the CEL expression giving the new object's DN`));
+    errors.push(resourceError(rule, "spec.dn", `provisioning into directory management agent '${ma.metadata.name}' needs dn: the CEL expression giving the new object's DN`));
   }
   const targetAttrs = target ? new Map(target.attributes.map((a) => [a.name, a])) : undefined;
   for (const list of ["attributeFlows", "deprovisionFlows"] as const) {

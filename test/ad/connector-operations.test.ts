@@ -114,3 +114,14 @@ test("an add or a move outside the containers is refused before anything is sent
   }
   await assert.rejects(dc.ldapsearch(["-b", `CN=Stray,CN=Users,${dc.baseDN}`, "-s", "base", "(objectClass=*)", "1.1"]), /No such object/i);
 });
+
+test("ldap:// with StartTLS, the certificate verified for the DC's address", async () => {
+  const c = adConnector(dc, { containers: [ou], objectTypes: [{ name: "contact", anchor: [], attributes: [{ name: "sn" }] }], url: dc.startTlsUrl, startTLS: true });
+  try {
+    const found: string[] = [];
+    for await (const b of c.fullImport()) for (const o of b.items) found.push(o.dn ?? "");
+    assert.ok(found.some((dn) => /^CN=Stray,/i.test(dn)), JSON.stringify(found));
+  } finally {
+    await c.close();
+  }
+});

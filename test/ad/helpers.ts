@@ -123,7 +123,7 @@ export function describeRuns(result: CycleResult): string {
 /** The AD connector on its own against a harness DC, as the Administrator unless told otherwise. */
 export function adConnector(
   dc: DomainController,
-  opts: { containers: string[]; objectTypes: ObjectTypeSpec[]; bindDN?: string; password?: string },
+  opts: { containers: string[]; objectTypes: ObjectTypeSpec[]; bindDN?: string; password?: string; url?: string; startTLS?: boolean },
 ): Connector {
   const ma = {
     apiVersion: "idsync.dev/v1alpha1",
@@ -133,7 +133,8 @@ export function adConnector(
       connector: {
         type: "activeDirectory",
         activeDirectory: {
-          url: dc.url,
+          url: opts.url ?? dc.url,
+          startTLS: opts.startTLS,
           bindDN: opts.bindDN ?? dc.adminDN,
           passwordSecretRef: { name: "ad", key: "password" },
           baseDN: dc.baseDN,

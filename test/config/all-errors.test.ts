@@ -51,7 +51,7 @@ spec:
       ["extra.yaml", 5, "spec.connector.csv", "connector type csv requires connector.csv"],
       ["extra.yaml", 9, "kind", 'unknown kind "Group" in idsync.dev/v1alpha1'],
       // spec.dn is absent: the error points at spec, the nearest field that is there.
-      ["extra.yaml", 16, "spec.dn", "provisioning into LDAP management agent 'directory' needs dn: the CEL expression giving the new object's DN"],
+      ["extra.yaml", 16, "spec.dn", "provisioning into directory management agent 'directory' needs dn: the CEL expression giving the new object's DN"],
       ["extra.yaml", 24, "spec.attributeFlows[0].target", "object type 'inetOrgPerson' of management agent 'directory' has no attribute 'telephoneNumber'"],
       ["extra.yaml", 24, "spec.attributeFlows[0].expression", "mv has no attribute 'phone'"],
       ["retention.yaml", 6, "spec.gracePeriod", "'30 days' is not a duration such as 30s, 15m, 12h, 30d, 2w or 1h30m"],
