@@ -4,129 +4,72 @@
 // line and field of `idsync validate`) and test/apiserver/rejected-at-apply.test.ts (422 through
 // the real client, and the real kubectl). Each document is one mistake, and gets exactly its errors.
 
-/** One bad MA per document, in the order of REJECTIONS. */
-export const REJECTED_YAML = `apiVersion: idsync.dev/v1alpha1
+/** One ManagementAgent document: `connector` holds the lines under spec.connector (unindented). */
+function managementAgent(name: string, connector: string): string {
+  const body = connector.replace(/^\n/, "").split("\n").map((l) => "    " + l).join("\n");
+  return `apiVersion: idsync.dev/v1alpha1
 kind: ManagementAgent
-metadata: {name: postgres}
+metadata: {name: ${name}}
 spec:
   connector:
-    type: postgres
-    postgres: {connectionSecretRef: {name: hr-db, key: url}, table: people}
-  objectTypes: [{name: person, anchor: [id], attributes: [{name: id}]}]
----
-apiVersion: idsync.dev/v1alpha1
-kind: ManagementAgent
-metadata: {name: csv-without-block}
-spec:
-  connector:
-    type: csv
-  objectTypes: [{name: person, anchor: [id], attributes: [{name: id}]}]
----
-apiVersion: idsync.dev/v1alpha1
-kind: ManagementAgent
-metadata: {name: ldap-without-block}
-spec:
-  connector:
-    type: ldap
-  objectTypes: [{name: person, anchor: [id], attributes: [{name: id}]}]
----
-apiVersion: idsync.dev/v1alpha1
-kind: ManagementAgent
-metadata: {name: block-of-another-type}
-spec:
-  connector:
-    type: csv
-    csv: {path: data/hr.csv}
-    ldap: {url: "ldaps://dir.example.org:636", baseDN: "dc=example,dc=org"}
-  objectTypes: [{name: person, anchor: [id], attributes: [{name: id}]}]
----
-apiVersion: idsync.dev/v1alpha1
-kind: ManagementAgent
-metadata: {name: csv-without-path}
-spec:
-  connector:
-    type: csv
-    csv: {delimiter: ";"}
-  objectTypes: [{name: person, anchor: [id], attributes: [{name: id}]}]
----
-apiVersion: idsync.dev/v1alpha1
-kind: ManagementAgent
-metadata: {name: ldap-without-url}
-spec:
-  connector:
-    type: ldap
-    ldap: {baseDN: "dc=example,dc=org"}
-  objectTypes: [{name: person, anchor: [id], attributes: [{name: id}]}]
----
-apiVersion: idsync.dev/v1alpha1
-kind: ManagementAgent
-metadata: {name: bind-dn-without-password}
-spec:
-  connector:
-    type: ldap
-    ldap:
-      url: "ldaps://dir.example.org:636"
-      baseDN: "dc=example,dc=org"
-      bindDN: "cn=idsync,dc=example,dc=org"
-  objectTypes: [{name: person, anchor: [id], attributes: [{name: id}]}]
----
-apiVersion: idsync.dev/v1alpha1
-kind: ManagementAgent
-metadata: {name: password-without-bind-dn}
-spec:
-  connector:
-    type: ldap
-    ldap:
-      url: "ldaps://dir.example.org:636"
-      baseDN: "dc=example,dc=org"
-      passwordSecretRef: {name: ldap-bind, key: password}
-  objectTypes: [{name: person, anchor: [id], attributes: [{name: id}]}]
----
-apiVersion: idsync.dev/v1alpha1
-kind: ManagementAgent
-metadata: {name: url-with-a-dn}
-spec:
-  connector:
-    type: ldap
-    ldap:
-      url: "ldap://dir.example.org:389/dc=example,dc=org"
-      baseDN: "dc=example,dc=org"
-  objectTypes: [{name: person, anchor: [id], attributes: [{name: id}]}]
----
-apiVersion: idsync.dev/v1alpha1
-kind: ManagementAgent
-metadata: {name: starttls-on-ldaps}
-spec:
-  connector:
-    type: ldap
-    ldap:
-      url: "ldaps://dir.example.org:636"
-      baseDN: "dc=example,dc=org"
-      startTLS: true
-  objectTypes: [{name: person, anchor: [id], attributes: [{name: id}]}]
----
-apiVersion: idsync.dev/v1alpha1
-kind: ManagementAgent
-metadata: {name: quote-delimiter}
-spec:
-  connector:
-    type: csv
-    csv:
-      path: data/hr.csv
-      delimiter: '"'
-  objectTypes: [{name: person, anchor: [id], attributes: [{name: id}]}]
----
-apiVersion: idsync.dev/v1alpha1
-kind: ManagementAgent
-metadata: {name: line-break-separator}
-spec:
-  connector:
-    type: csv
-    csv:
-      path: data/hr.csv
-      multiValueSeparator: "\\n"
+${body}
   objectTypes: [{name: person, anchor: [id], attributes: [{name: id}]}]
 `;
+}
+
+/** One bad MA per document, in the order of REJECTIONS. */
+export const REJECTED_YAML = [
+  managementAgent("postgres", `
+type: postgres
+postgres: {connectionSecretRef: {name: hr-db, key: url}, table: people}`),
+  managementAgent("csv-without-block", `
+type: csv`),
+  managementAgent("ldap-without-block", `
+type: ldap`),
+  managementAgent("block-of-another-type", `
+type: csv
+csv: {path: data/hr.csv}
+ldap: {url: "ldaps://dir.example.org:636", baseDN: "dc=example,dc=org"}`),
+  managementAgent("csv-without-path", `
+type: csv
+csv: {delimiter: ";"}`),
+  managementAgent("ldap-without-url", `
+type: ldap
+ldap: {baseDN: "dc=example,dc=org"}`),
+  managementAgent("bind-dn-without-password", `
+type: ldap
+ldap:
+  url: "ldaps://dir.example.org:636"
+  baseDN: "dc=example,dc=org"
+  bindDN: "cn=idsync,dc=example,dc=org"`),
+  managementAgent("password-without-bind-dn", `
+type: ldap
+ldap:
+  url: "ldaps://dir.example.org:636"
+  baseDN: "dc=example,dc=org"
+  passwordSecretRef: {name: ldap-bind, key: password}`),
+  managementAgent("url-with-a-dn", `
+type: ldap
+ldap:
+  url: "ldap://dir.example.org:389/dc=example,dc=org"
+  baseDN: "dc=example,dc=org"`),
+  managementAgent("starttls-on-ldaps", `
+type: ldap
+ldap:
+  url: "ldaps://dir.example.org:636"
+  baseDN: "dc=example,dc=org"
+  startTLS: true`),
+  managementAgent("quote-delimiter", `
+type: csv
+csv:
+  path: data/hr.csv
+  delimiter: '"'`),
+  managementAgent("line-break-separator", `
+type: csv
+csv:
+  path: data/hr.csv
+  multiValueSeparator: "\\n"`),
+].join("---\n");
 
 export interface Rejection {
   /** The MA's name. */
@@ -180,34 +123,18 @@ export const REJECTIONS: Rejection[] = [
 ];
 
 /** The connector settings the API accepts, one of each implemented type (the rules must not over-reach). */
-export const ACCEPTED_YAML = `apiVersion: idsync.dev/v1alpha1
-kind: ManagementAgent
-metadata: {name: hr}
-spec:
-  connector:
-    type: csv
-    csv: {path: data/hr.csv, delimiter: ";", multiValueSeparator: "|"}
-  objectTypes: [{name: person, anchor: [id], attributes: [{name: id}]}]
----
-apiVersion: idsync.dev/v1alpha1
-kind: ManagementAgent
-metadata: {name: directory}
-spec:
-  connector:
-    type: ldap
-    ldap:
-      url: "ldaps://dir.example.org:636/"
-      baseDN: "dc=example,dc=org"
-      bindDN: "cn=idsync,dc=example,dc=org"
-      passwordSecretRef: {name: ldap-bind, key: password}
-  objectTypes: [{name: person, anchor: [id], attributes: [{name: id}]}]
----
-apiVersion: idsync.dev/v1alpha1
-kind: ManagementAgent
-metadata: {name: anonymous}
-spec:
-  connector:
-    type: ldap
-    ldap: {url: "ldap://dir.example.org", baseDN: "dc=example,dc=org", startTLS: true}
-  objectTypes: [{name: person, anchor: [id], attributes: [{name: id}]}]
-`;
+export const ACCEPTED_YAML = [
+  managementAgent("hr", `
+type: csv
+csv: {path: data/hr.csv, delimiter: ";", multiValueSeparator: "|"}`),
+  managementAgent("directory", `
+type: ldap
+ldap:
+  url: "ldaps://dir.example.org:636/"
+  baseDN: "dc=example,dc=org"
+  bindDN: "cn=idsync,dc=example,dc=org"
+  passwordSecretRef: {name: ldap-bind, key: password}`),
+  managementAgent("anonymous", `
+type: ldap
+ldap: {url: "ldap://dir.example.org", baseDN: "dc=example,dc=org", startTLS: true}`),
+].join("---\n");

@@ -2,7 +2,7 @@
 // operator's service account, an admin client to play the user (kubectl apply/delete), an operator
 // started in-process through the real client-node, CSV-backed MAs in a temp dir, and polling.
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CoordinationV1Api, CoreV1Api, CustomObjectsApi, KubeConfig, PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
@@ -185,6 +185,23 @@ export async function createNamespace(cluster: Cluster, name: string): Promise<v
 /** A copy of a CR in another namespace (optionally renamed). */
 export function inNamespace(o: Obj, namespace: string, name = o.metadata.name): Obj {
   return { ...o, metadata: { ...o.metadata, namespace, name }, spec: structuredClone(o.spec) };
+}
+
+/**
+ * A copy of a CR for OTHER_NS, its CSV files in the `other/` subfolder; renamed when `name` is
+ * given, and (a rule) pointing at `ma` when that is.
+ */
+export function inOtherNamespace(o: Obj, name?: string, ma?: string): Obj {
+  const copy = inNamespace(inSubfolder(o, "other"), OTHER_NS, name);
+  if (ma) copy.spec.managementAgent = ma;
+  return copy;
+}
+
+/** HR files for two namespaces: `mine` in the CSV root, `theirs` in its `other/` subfolder. */
+export function writeHrForTwoNamespaces(dir: string, mine: Array<Record<string, string>>, theirs: Array<Record<string, string>>): void {
+  writeHr(dir, mine);
+  mkdirSync(join(dir, "other"), { recursive: true });
+  writeHr(join(dir, "other"), theirs);
 }
 
 /** The same CR reading and writing its CSV file in a subfolder of the CSV root (`other/hr.csv`). */

@@ -4,7 +4,6 @@
 // spaces, metaverse and exported accounts stay as they were. (Before, the two `hr`s were one: the
 // deletion cleared the first namespace's connector space.)
 import assert from "node:assert/strict";
-import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import {
@@ -19,8 +18,6 @@ import {
   get,
   hrInboundRule,
   hrMa,
-  inNamespace,
-  inSubfolder,
   metaverseCount,
   operatorScenario,
   person,
@@ -28,14 +25,13 @@ import {
   readCsv,
   remove,
   withNamespaceEngine,
-  writeHr,
+  inOtherNamespace,
+  writeHrForTwoNamespaces,
 } from "./helpers.ts";
 
 describe("deleting an MA in another namespace", () => {
   const s = operatorScenario("operator_ns_delete", async (cluster) => {
-    writeHr(cluster.dir, [person(1), person(2), person(3)]);
-    mkdirSync(join(cluster.dir, "other"));
-    writeHr(join(cluster.dir, "other"), [person(1), person(2)]);
+    writeHrForTwoNamespaces(cluster.dir, [person(1), person(2), person(3)], [person(1), person(2)]);
     await applyHrToDirectory(cluster);
     await apply(cluster, personRetention());
   });
@@ -47,7 +43,7 @@ describe("deleting an MA in another namespace", () => {
 
     // The hostile tenant: the same MA name and rule, its own file (the same employee ids, even).
     await createNamespace(s.cluster, OTHER_NS);
-    for (const o of [hrMa(s.cluster.dir), hrInboundRule(), personRetention()]) await apply(s.cluster, inNamespace(inSubfolder(o, "other"), OTHER_NS));
+    for (const o of [hrMa(s.cluster.dir), hrInboundRule(), personRetention()]) await apply(s.cluster, inOtherNamespace(o));
     await eventually(async () => {
       const o = await get(s.cluster, "ManagementAgent", "hr", OTHER_NS);
       return condition(o, "Ready")?.status === "True" && o?.status?.connectorSpace?.total === 2 && o.metadata.finalizers?.includes("idsync.dev/cleanup");

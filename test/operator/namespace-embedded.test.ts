@@ -15,14 +15,13 @@ import {
   get,
   hrInboundRule,
   hrMa,
-  inNamespace,
-  inSubfolder,
   person,
   startCluster,
   startOperator,
-  writeHr,
   type Cluster,
   type RunningOperator,
+  inOtherNamespace,
+  writeHrForTwoNamespaces,
 } from "./helpers.ts";
 
 describe("the embedded database, one per namespace", () => {
@@ -34,13 +33,11 @@ describe("the embedded database, one per namespace", () => {
     dataDir = join(cluster.dir, "state");
     mkdirSync(dataDir);
     writeFileSync(join(dataDir, "PG_VERSION"), "17\n"); // what a database from before leaves in <data-dir>
-    writeHr(cluster.dir, [person(1), person(2)]);
-    mkdirSync(join(cluster.dir, "other"));
-    writeHr(join(cluster.dir, "other"), [person(7)]);
+    writeHrForTwoNamespaces(cluster.dir, [person(1), person(2)], [person(7)]);
     await createNamespace(cluster, OTHER_NS);
     for (const o of [hrMa(cluster.dir), hrInboundRule()]) {
       await apply(cluster, o);
-      await apply(cluster, inNamespace(inSubfolder(o, "other"), OTHER_NS));
+      await apply(cluster, inOtherNamespace(o));
     }
     // Starting PGlite holds the event loop for a second or two: with the tests' 1.5 s renew deadline
     // the leader would lose its lease while opening a namespace's database (production's is 10 s).

@@ -7,7 +7,6 @@
 //     reported on hr; hr-inbound and directory-outbound stay applied, a full sync disconnects no
 //     one and deprovisions no account (before, the rules were unapplied).
 import assert from "node:assert/strict";
-import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import {
@@ -24,14 +23,13 @@ import {
   get,
   hrInboundRule,
   hrMa,
-  inNamespace,
-  inSubfolder,
   operatorScenario,
   person,
   readCsv,
-  writeHr,
   type Cluster,
   type Obj,
+  inOtherNamespace,
+  writeHrForTwoNamespaces,
 } from "./helpers.ts";
 
 const RESOURCES = [
@@ -41,7 +39,7 @@ const RESOURCES = [
   ["SyncRule", "directory-outbound"],
 ] as const;
 
-const theirs = (o: Obj) => inNamespace(inSubfolder(o, "other"), OTHER_NS);
+const theirs = (o: Obj) => inOtherNamespace(o);
 
 /** Every resource's Ready condition and generation, to compare before and after. */
 async function snapshot(cluster: Cluster, namespace: string): Promise<string[]> {
@@ -62,9 +60,7 @@ async function allReady(cluster: Cluster, namespace: string): Promise<void> {
 
 describe("an invalid change", () => {
   const s = operatorScenario("operator_ns_invalid_change", async (cluster) => {
-    writeHr(cluster.dir, [person(1), person(2), person(3)]);
-    mkdirSync(join(cluster.dir, "other"));
-    writeHr(join(cluster.dir, "other"), [person(7), person(8)]);
+    writeHrForTwoNamespaces(cluster.dir, [person(1), person(2), person(3)], [person(7), person(8)]);
     await applyHrToDirectory(cluster);
     await createNamespace(cluster, OTHER_NS);
     for (const o of [hrMa(cluster.dir), directoryMa(cluster.dir), hrInboundRule(), directoryOutboundRule()]) await apply(cluster, theirs(o));

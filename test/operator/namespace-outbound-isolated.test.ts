@@ -4,7 +4,6 @@
 // and none of the first namespace's. (Before, there was one metaverse: the tenant's rule
 // provisioned everybody.)
 import assert from "node:assert/strict";
-import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import {
@@ -19,28 +18,19 @@ import {
   get,
   hrInboundRule,
   hrMa,
-  inNamespace,
-  inSubfolder,
   metaverseCount,
   operatorScenario,
   person,
   readCsv,
-  writeHr,
-  type Obj,
+  inOtherNamespace,
+  writeHrForTwoNamespaces,
 } from "./helpers.ts";
 
-/** A copy of a CR in the other namespace, under another name, its rule pointing at `ma`. */
-function theirs(o: Obj, name: string, ma?: string): Obj {
-  const copy = inNamespace(inSubfolder(o, "other"), OTHER_NS, name);
-  if (ma) copy.spec.managementAgent = ma;
-  return copy;
-}
+const theirs = inOtherNamespace;
 
 describe("an outbound rule in another namespace", () => {
   const s = operatorScenario("operator_ns_outbound", async (cluster) => {
-    writeHr(cluster.dir, [person(1), person(2), person(3)]);
-    mkdirSync(join(cluster.dir, "other"));
-    writeHr(join(cluster.dir, "other"), [person(9)]);
+    writeHrForTwoNamespaces(cluster.dir, [person(1), person(2), person(3)], [person(9)]);
     // This namespace: HR projected into the metaverse, no target at all.
     await apply(cluster, hrMa(cluster.dir));
     await apply(cluster, hrInboundRule());

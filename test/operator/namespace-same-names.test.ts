@@ -3,7 +3,6 @@
 // namespace imports its own file into its own connector spaces and metaverse, and provisions only
 // its own people. (Before, one name in two namespaces marked both invalid and unapplied the first.)
 import assert from "node:assert/strict";
-import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import {
@@ -19,14 +18,13 @@ import {
   get,
   hrInboundRule,
   hrMa,
-  inNamespace,
-  inSubfolder,
   metaverseCount,
   operatorScenario,
   person,
   personRetention,
   readCsv,
-  writeHr,
+  inOtherNamespace,
+  writeHrForTwoNamespaces,
 } from "./helpers.ts";
 
 const RESOURCES = [
@@ -39,14 +37,12 @@ const RESOURCES = [
 
 describe("the same names in two namespaces", () => {
   const s = operatorScenario("operator_ns_same_names", async (cluster) => {
-    writeHr(cluster.dir, [person(1), person(2), person(3)]);
-    mkdirSync(join(cluster.dir, "other"));
-    writeHr(join(cluster.dir, "other"), [person(7), person(8)]);
+    writeHrForTwoNamespaces(cluster.dir, [person(1), person(2), person(3)], [person(7), person(8)]);
     await applyHrToDirectory(cluster);
     await apply(cluster, personRetention());
     await createNamespace(cluster, OTHER_NS);
     for (const o of [hrMa(cluster.dir), directoryMa(cluster.dir), hrInboundRule(), directoryOutboundRule(), personRetention()]) {
-      await apply(cluster, inNamespace(inSubfolder(o, "other"), OTHER_NS));
+      await apply(cluster, inOtherNamespace(o));
     }
   });
 

@@ -2,8 +2,6 @@
 // schema) and are applied and run; another namespace's resources are not seen at all — no status, no
 // finalizer, no schema.
 import assert from "node:assert/strict";
-import { mkdirSync } from "node:fs";
-import { join } from "node:path";
 import { describe, it } from "node:test";
 import { openDatabase, schemaForNamespace } from "../../src/store/db.ts";
 import {
@@ -16,15 +14,14 @@ import {
   get,
   hrInboundRule,
   hrMa,
-  inNamespace,
-  inSubfolder,
   metaverseCount,
   person,
   startCluster,
   startOperator,
-  writeHr,
   type Cluster,
   type RunningOperator,
+  inOtherNamespace,
+  writeHrForTwoNamespaces,
 } from "./helpers.ts";
 import { after, before } from "node:test";
 import { testDatabase, type TestDatabase } from "../harness/postgres.ts";
@@ -36,13 +33,11 @@ describe("an operator watching one namespace", () => {
   before(async () => {
     cluster = await startCluster();
     db = await testDatabase("operator_ns_watch_one");
-    writeHr(cluster.dir, [person(1), person(2)]);
-    mkdirSync(join(cluster.dir, "other"));
-    writeHr(join(cluster.dir, "other"), [person(7)]);
+    writeHrForTwoNamespaces(cluster.dir, [person(1), person(2)], [person(7)]);
     await createNamespace(cluster, OTHER_NS);
     for (const o of [hrMa(cluster.dir), hrInboundRule()]) {
       await apply(cluster, o);
-      await apply(cluster, inNamespace(inSubfolder(o, "other"), OTHER_NS));
+      await apply(cluster, inOtherNamespace(o));
     }
     operator = startOperator(cluster, db.url, { namespace: NS });
   });
